@@ -1,0 +1,57 @@
+// autograd.h — define-by-run reverse-mode automatic differentiation.
+//
+// How it works (the whole engine is autograd.cpp, about 80 lines):
+//  1. Every op computes its output at once (forward) and, when grad mode is on and some input
+//     requires a gradient, attaches a Node to the output: the op's name, its inputs, and a
+//     closure that knows how to turn the output's gradient into the inputs' gradients.
+//  2. backward(loss) sorts the Nodes reachable from `loss` in reverse topological order, seeds
+//     dL/dloss = 1, and calls each closure once, after every consumer of its output has added
+//     its share. Closures ACCUMULATE (+=) into input gradients, so a tensor used twice gets
+//     the sum of both contributions.
+//  3. Afterwards the graph is freed: every Node is detached from its output, which drops the
+//     saved activations, so memory does not grow from step to step.
+//
+// A closure never holds its own output (that would be a shared_ptr cycle and a leak): the
+// output is passed to it as an argument instead.
+#pragma once
+#include <functional>
+#include <initializer_list>
+#include <vector>
+
+#include "glulab/tensor.h"
+
+namespace glulab {
+
+// Reads out.grad and adds into the gradients of the op's inputs.
+using BackwardFn = std::function<void(TensorImpl& out)>;
+
+struct Node {
+    const char* op;                                   // e.g. "matmul", for graphs and profiles
+    std::vector<std::shared_ptr<TensorImpl>> inputs;  // the edges of the graph
+    BackwardFn backward;
+};
+
+// Records `op` as the producer of `out` when it is needed: grad mode on and at least one
+// input requiring a gradient. Returns `out` (now requiring a gradient if recorded).
+Tensor record(Tensor out, const char* op, std::initializer_list<Tensor> inputs, BackwardFn backward);
+
+// Back-propagates from `root`, seeding its gradient with `seed` (numel values), or with 1 when
+// `seed` is null (root must then have one element). Frees the graph afterwards.
+void backward(const Tensor& root, const float* seed = nullptr);
+
+// Whether ops record the graph right now (per thread; on by default).
+bool grad_enabled();
+
+// Turns graph recording off for its lifetime: for evaluation and sampling.
+class NoGradGuard {
+public:
+    NoGradGuard();
+    ~NoGradGuard();
+    NoGradGuard(const NoGradGuard&) = delete;
+    NoGradGuard& operator=(const NoGradGuard&) = delete;
+
+private:
+    bool previous_;
+};
+
+}  // namespace glulab

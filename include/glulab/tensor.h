@@ -1,0 +1,98 @@
+// tensor.h — the one data structure: an n-d array of float32 with an optional gradient.
+//
+// Legend used in shape comments across the project:
+//   B batch, T context, d model width, H heads, hd = d/H head width, F d_ff, V vocab (256).
+//
+// A Tensor is a cheap handle (a shared_ptr) to a TensorImpl. Copying a Tensor copies the
+// handle, not the numbers. Storage is contiguous and row-major and may be shared between
+// tensors (a reshape is a new TensorImpl over the same storage); each TensorImpl has its own
+// gradient buffer, allocated the first time a gradient flows into it.
+//
+// Deliberately left out: strides and non-contiguous views, other dtypes, devices.
+#pragma once
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace glulab {
+
+using Shape = std::vector<int>;  // rank 1 to 4, every dimension >= 1
+
+struct Node;  // autograd.h: the record of the op that produced a tensor
+
+struct TensorImpl {
+    Shape shape;
+    std::shared_ptr<std::vector<float>> storage;  // numel floats, shared by reshapes
+    std::vector<float> grad;                      // empty until a gradient arrives
+    bool requires_grad = false;
+    std::shared_ptr<Node> grad_fn;                // null for leaves and in no-grad mode
+    std::string name;                             // parameters are named ("blocks.0.attn.q")
+
+    TensorImpl();
+    ~TensorImpl();
+    TensorImpl(const TensorImpl&) = delete;
+    TensorImpl& operator=(const TensorImpl&) = delete;
+
+    size_t numel() const { return storage->size(); }
+    float* data() { return storage->data(); }
+    const float* data() const { return storage->data(); }
+    // The gradient buffer, allocated (zero) on first use.
+    float* grad_data();
+};
+
+class Tensor {
+public:
+    Tensor() = default;
+    explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
+
+    // ---- construction ----
+    static Tensor zeros(const Shape& shape, bool requires_grad = false);
+    static Tensor from_values(const Shape& shape, std::vector<float> values, bool requires_grad = false);
+    // A new tensor over the same storage with another shape of equal numel (no gradient link;
+    // use ops.h reshape() inside a graph).
+    Tensor share_storage_as(const Shape& shape) const;
+
+    // ---- shape ----
+    const Shape& shape() const { return impl_->shape; }
+    int rank() const { return static_cast<int>(impl_->shape.size()); }
+    int size(int dim) const;  // negative dims count from the end: size(-1) is the last
+    size_t numel() const { return impl_->numel(); }
+    std::string shape_str() const;
+
+    // ---- data ----
+    float* data() { return impl_->data(); }
+    const float* data() const { return impl_->data(); }
+    float item() const;  // the value of a one-element tensor
+    std::vector<float> to_vector() const { return *impl_->storage; }
+
+    // ---- gradients ----
+    bool requires_grad() const { return impl_->requires_grad; }
+    void set_requires_grad(bool on) { impl_->requires_grad = on; }
+    bool has_grad() const { return !impl_->grad.empty(); }
+    // A handle's constness does not extend to the gradient it accumulates (as with shared_ptr).
+    float* grad() const { return impl_->grad_data(); }  // allocates zeros on first use
+    const std::vector<float>& grad_vector() const { return impl_->grad; }
+    void zero_grad();
+    // Reverse-mode differentiation from this tensor; see autograd.h.
+    void backward();
+
+    // ---- identity ----
+    const std::string& name() const { return impl_->name; }
+    void set_name(std::string name) { impl_->name = std::move(name); }
+    TensorImpl* impl() const { return impl_.get(); }
+    const std::shared_ptr<TensorImpl>& impl_ptr() const { return impl_; }
+    bool defined() const { return impl_ != nullptr; }
+
+private:
+    std::shared_ptr<TensorImpl> impl_;
+};
+
+size_t shape_numel(const Shape& shape);
+std::string shape_to_string(const Shape& shape);
+
+// Number of TensorImpls alive right now: the test that the graph is freed after backward
+// watches this count stay flat over many steps.
+long live_tensor_count();
+
+}  // namespace glulab

@@ -1,0 +1,69 @@
+// autograd.cpp — recording ops, the reverse topological walk, and freeing the graph.
+#include "glulab/autograd.h"
+
+#include <stdexcept>
+#include <unordered_set>
+
+namespace glulab {
+
+namespace {
+thread_local bool t_grad_enabled = true;
+
+// Post-order DFS from root over producer Nodes: every tensor comes after all the tensors
+// it was computed from. Iterative, so deep graphs cannot overflow the stack.
+std::vector<TensorImpl*> topological_order(TensorImpl* root) {
+    std::vector<TensorImpl*> order;
+    std::unordered_set<TensorImpl*> visited;
+    std::vector<std::pair<TensorImpl*, size_t>> stack{{root, 0}};
+    visited.insert(root);
+    while (!stack.empty()) {
+        auto& [t, next_input] = stack.back();
+        const Node* node = t->grad_fn.get();
+        if (node && next_input < node->inputs.size()) {
+            TensorImpl* in = node->inputs[next_input++].get();
+            if (in->grad_fn && visited.insert(in).second) stack.push_back({in, 0});
+        } else {
+            order.push_back(t);
+            stack.pop_back();
+        }
+    }
+    return order;
+}
+}  // namespace
+
+bool grad_enabled() { return t_grad_enabled; }
+NoGradGuard::NoGradGuard() : previous_(t_grad_enabled) { t_grad_enabled = false; }
+NoGradGuard::~NoGradGuard() { t_grad_enabled = previous_; }
+
+Tensor record(Tensor out, const char* op, std::initializer_list<Tensor> inputs, BackwardFn backward) {
+    if (!t_grad_enabled) return out;
+    bool any = false;
+    for (const Tensor& in : inputs) any = any || in.requires_grad();
+    if (!any) return out;
+    auto node = std::make_shared<Node>();
+    node->op = op;
+    for (const Tensor& in : inputs) node->inputs.push_back(in.impl_ptr());
+    node->backward = std::move(backward);
+    out.impl()->grad_fn = std::move(node);
+    out.set_requires_grad(true);
+    return out;
+}
+
+void backward(const Tensor& root, const float* seed) {
+    TensorImpl* r = root.impl();
+    if (!r->requires_grad) throw std::logic_error("backward: the tensor does not require a gradient");
+    if (!seed && r->numel() != 1)
+        throw std::logic_error("backward: a seed gradient is needed for a non-scalar tensor " + root.shape_str());
+    float* g = r->grad_data();
+    for (size_t i = 0; i < r->numel(); ++i) g[i] += seed ? seed[i] : 1.0f;
+
+    std::vector<TensorImpl*> order = topological_order(r);
+    for (auto it = order.rbegin(); it != order.rend(); ++it) {
+        TensorImpl* t = *it;
+        if (t->grad_fn && !t->grad.empty()) t->grad_fn->backward(*t);
+    }
+    // Free the graph: dropping each Node releases its saved inputs and closure state.
+    for (TensorImpl* t : order) t->grad_fn.reset();
+}
+
+}  // namespace glulab

@@ -1,0 +1,81 @@
+// gradcheck.h — finite-difference gradient checking, shared by every op and model test.
+//
+// The check: pick a fixed random projection R of the output and compare, for every input
+// element, the analytic dL/dx of L = sum(f(x) * R) (one backward seeded with R) with the
+// central difference (L(x + h) - L(x - h)) / 2h. A projection, not sum(f(x)): for softmax
+// sum(f(x)) is constant and would hide any bug.
+//
+// Tolerance: the forward runs in float32 (relative rounding ~6e-8 per op) while L is summed in
+// double. With h = 1e-2 on inputs of size ~1 the central difference has truncation error
+// ~h^2/6 * |f'''| ~ 2e-5 and rounding error ~ eps_f32 * |L| / h ~ 1e-5 * |L|; a mismatch from a
+// wrong derivative is of the size of the gradient itself. So |analytic - numeric| <=
+// atol + rtol * max(|analytic|, |numeric|) with atol = 2e-3 and rtol = 2e-2 separates the two
+// by orders of magnitude on the sizes used here (a wrong factor of 2, or a missing term, fails).
+#pragma once
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <functional>
+#include <vector>
+
+#include "glulab/autograd.h"
+#include "glulab/rng.h"
+#include "glulab/tensor.h"
+
+namespace glulab::testing {
+
+// A tensor of the given shape with N(0, std) entries from a seeded generator.
+inline Tensor random_tensor(const Shape& shape, Rng& rng, float std = 1.0f, bool requires_grad = true) {
+    std::vector<float> v(shape_numel(shape));
+    for (float& x : v) x = std * rng.normal();
+    return Tensor::from_values(shape, std::move(v), requires_grad);
+}
+
+struct GradcheckOptions {
+    double h = 1e-2;
+    double atol = 2e-3;
+    double rtol = 2e-2;
+};
+
+// Checks every input that requires a gradient. `f` must build a fresh graph from `inputs` each call.
+inline void check_gradients(const std::function<Tensor(const std::vector<Tensor>&)>& f, std::vector<Tensor> inputs,
+                            GradcheckOptions opt = {}, uint64_t seed = 1234) {
+    Tensor out = f(inputs);
+    Rng rng(seed);
+    std::vector<float> R(out.numel());
+    for (float& r : R) r = rng.normal();
+
+    auto projected_loss = [&]() {
+        NoGradGuard no_grad;
+        Tensor y = f(inputs);
+        double L = 0.0;
+        for (size_t i = 0; i < y.numel(); ++i) L += static_cast<double>(y.data()[i]) * R[i];
+        return L;
+    };
+
+    for (Tensor& in : inputs) in.zero_grad();
+    backward(out, R.data());
+
+    for (size_t which = 0; which < inputs.size(); ++which) {
+        Tensor& x = inputs[which];
+        if (!x.requires_grad()) continue;
+        REQUIRE(x.has_grad());
+        const std::vector<float> analytic = x.grad_vector();
+        for (size_t i = 0; i < x.numel(); ++i) {
+            const float saved = x.data()[i];
+            x.data()[i] = static_cast<float>(saved + opt.h);
+            const double plus = projected_loss();
+            x.data()[i] = static_cast<float>(saved - opt.h);
+            const double minus = projected_loss();
+            x.data()[i] = saved;
+            const double numeric = (plus - minus) / (2.0 * opt.h);
+            const double a = analytic[i];
+            const double allowed = opt.atol + opt.rtol * std::max(std::fabs(a), std::fabs(numeric));
+            INFO("input " << which << " " << x.shape_str() << " element " << i << ": analytic " << a << ", numeric "
+                          << numeric);
+            CHECK(std::fabs(a - numeric) <= allowed);
+        }
+    }
+}
+
+}  // namespace glulab::testing
