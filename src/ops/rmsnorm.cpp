@@ -1,0 +1,81 @@
+// rmsnorm.cpp — RMSNorm (Zhang & Sennrich 2019), fused forward and backward.
+//
+// Legend (tensor.h): B batch, T context, d model width, H heads, hd head width, F d_ff, V vocab.
+//
+// y = x / sqrt(mean(x^2) + eps) * g over the last dim, per row (a row is one position).
+// Fused rather than composed because our op set has no sqrt, and because the backward only
+// needs one saved number per row, r = 1 / rms. Left out: bias (the reference model has none),
+// mean-centring (that would be LayerNorm).
+#include <cmath>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "glulab/autograd.h"
+#include "glulab/ops.h"
+
+namespace glulab {
+
+// ---- rmsnorm ----
+// Forward, per row of x (d values):   r = (mean_k x_k^2 + eps)^(-1/2),   y_j = g_j x_j r
+Tensor rmsnorm(const Tensor& x, const Tensor& g, float eps) {
+    if (g.rank() != 1 || g.size(0) != x.size(-1))
+        throw std::invalid_argument("rmsnorm: the gain g must be (d) with d the last dim of x, shapes " +
+                                    x.shape_str() + " and " + g.shape_str());
+    if (!(eps >= 0.0f)) throw std::invalid_argument("rmsnorm: eps must be >= 0, got " + std::to_string(eps));
+    const int d = x.size(-1);
+    const long rows = static_cast<long>(x.numel() / d);  // numel(...) positions
+    Tensor y = Tensor::zeros(x.shape());                 // (..., d)
+    std::vector<float> inv_rms(rows);                     // (rows): r per row, saved for backward
+    const float* xd = x.data();
+    const float* gd = g.data();
+    float* yd = y.data();
+#pragma omp parallel for schedule(static) if (x.numel() > 65536)
+    for (long row = 0; row < rows; ++row) {
+        const float* xr = xd + row * d;
+        float* yr = yd + row * d;
+        double ss = 0.0;  // sum of squares, in double for accuracy
+        for (int j = 0; j < d; ++j) ss += static_cast<double>(xr[j]) * xr[j];
+        const float r = static_cast<float>(1.0 / std::sqrt(ss / d + eps));
+        inv_rms[row] = r;
+        for (int j = 0; j < d; ++j) yr[j] = gd[j] * (xr[j] * r);
+    }
+
+    // Backward. With n_j = x_j r (the normalised row) and dr/dx_k = -r^3 x_k / d:
+    //   dL/dg_j = sum over rows of dy_j n_j
+    //   dL/dx_k = g_k dy_k r + sum_j g_j dy_j x_j (dr/dx_k)
+    //           = g_k dy_k r - r^3 x_k / d * sum_j g_j dy_j x_j
+    //           = r * (g_k dy_k - n_k * c),   c = (1/d) sum_j g_j dy_j n_j   (one number per row)
+    // dx rows are independent (parallel); dg sums over rows in order on one thread.
+    return record(y, "rmsnorm", {x, g}, [x, g, inv_rms = std::move(inv_rms), d](TensorImpl& out) {
+        const float* xv = x.data();
+        const float* gv = g.data();
+        const float* dy = out.grad.data();  // (..., d)
+        const long nrows = static_cast<long>(inv_rms.size());
+        if (x.requires_grad()) {
+            float* dx = x.grad();  // (..., d)
+#pragma omp parallel for schedule(static) if (x.numel() > 65536)
+            for (long row = 0; row < nrows; ++row) {
+                const float* xr = xv + row * d;
+                const float* dyr = dy + row * d;
+                float* dxr = dx + row * d;
+                const float r = inv_rms[row];
+                double dot = 0.0;  // sum_j g_j dy_j n_j
+                for (int j = 0; j < d; ++j) dot += static_cast<double>(gv[j]) * dyr[j] * (xr[j] * r);
+                const float c = static_cast<float>(dot / d);
+                for (int j = 0; j < d; ++j) dxr[j] += r * (gv[j] * dyr[j] - (xr[j] * r) * c);
+            }
+        }
+        if (g.requires_grad()) {
+            float* dg = g.grad();  // (d)
+            for (long row = 0; row < nrows; ++row) {
+                const float* xr = xv + row * d;
+                const float* dyr = dy + row * d;
+                const float r = inv_rms[row];
+                for (int j = 0; j < d; ++j) dg[j] += dyr[j] * (xr[j] * r);
+            }
+        }
+    });
+}
+
+}  // namespace glulab
