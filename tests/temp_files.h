@@ -1,0 +1,60 @@
+// temp_files.h — test helpers for file formats: a self-cleaning temporary folder, raw byte
+// writes (no fsync, so a test can write hundreds of damaged files quickly), and the message of
+// the exception a call throws.
+#pragma once
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+
+#include <unistd.h>
+
+namespace glulab::testing {
+
+// A fresh, uniquely named folder under the system temporary folder, removed with its contents
+// when the object goes out of scope.
+class TempDir {
+public:
+    TempDir() {
+        static std::atomic<int> counter{0};
+        const auto tick = std::chrono::steady_clock::now().time_since_epoch().count();
+        path_ = std::filesystem::temp_directory_path() /
+                ("glulab-test-" + std::to_string(::getpid()) + "-" + std::to_string(tick) + "-" +
+                 std::to_string(counter++));
+        std::filesystem::create_directories(path_);
+    }
+    ~TempDir() {
+        std::error_code ec;  // never throw from a destructor
+        std::filesystem::remove_all(path_, ec);
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+
+    std::string file(const std::string& name) const { return (path_ / name).string(); }
+    const std::filesystem::path& path() const { return path_; }
+
+private:
+    std::filesystem::path path_;
+};
+
+inline void write_raw(const std::string& path, const std::string& bytes) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    if (!out) throw std::runtime_error("test could not write " + path);
+}
+
+// The message of the Error that f() throws; "" if it returns normally. Any other exception
+// type escapes, so the test fails loudly on the wrong type.
+template <class Error, class F>
+std::string error_of(F&& f) {
+    try {
+        f();
+    } catch (const Error& e) {
+        return e.what();
+    }
+    return "";
+}
+
+}  // namespace glulab::testing
