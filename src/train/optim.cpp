@@ -1,0 +1,70 @@
+// optim.cpp — AdamW, warm-up + cosine schedule, global-norm clipping.
+#include "glulab/optim.h"
+
+#include <cmath>
+
+namespace glulab {
+
+AdamW::AdamW(const ParameterList& params, AdamWConfig config) : config_(config) {
+    for (const Parameter& p : params) {
+        m_.emplace_back(p.value.numel(), 0.0f);
+        v_.emplace_back(p.value.numel(), 0.0f);
+    }
+}
+
+// For each parameter p with gradient g, at update t = 1, 2, ...:
+//   p <- p - lr * wd * p                         decoupled weight decay (matrices and embeddings)
+//   m <- b1 m + (1 - b1) g,   v <- b2 v + (1 - b2) g^2
+//   p <- p - lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+void AdamW::step(ParameterList& params, float lr) {
+    ++t_;
+    const float b1 = config_.beta1, b2 = config_.beta2;
+    const float bias1 = 1.0f - static_cast<float>(std::pow(b1, t_));
+    const float sqrt_bias2 = std::sqrt(1.0f - static_cast<float>(std::pow(b2, t_)));
+    const float step_size = lr / bias1;
+    for (size_t i = 0; i < params.size(); ++i) {
+        Parameter& p = params[i];
+        float* w = p.value.data();
+        const float* g = p.value.grad();
+        float* m = m_[i].data();
+        float* v = v_[i].data();
+        const float decay = p.decayed() ? 1.0f - lr * config_.weight_decay : 1.0f;
+        const long n = static_cast<long>(p.value.numel());
+#pragma omp parallel for schedule(static) if (n > 65536)
+        for (long j = 0; j < n; ++j) {
+            w[j] *= decay;
+            m[j] = b1 * m[j] + (1.0f - b1) * g[j];
+            v[j] = b2 * v[j] + (1.0f - b2) * g[j] * g[j];
+            w[j] -= step_size * m[j] / (std::sqrt(v[j]) / sqrt_bias2 + config_.eps);
+        }
+    }
+}
+
+float learning_rate(const ScheduleConfig& c, long s, long S) {
+    if (s < c.warmup) return c.peak_lr * static_cast<float>(s) / static_cast<float>(c.warmup);
+    // The spec's denominator S - 1 - warmup is 0 when S = warmup + 1; the only step then is s = warmup.
+    const double span = std::max<long>(1, S - 1 - c.warmup);
+    const double progress = static_cast<double>(s - c.warmup) / span;
+    return static_cast<float>(c.min_lr + 0.5 * (c.peak_lr - c.min_lr) * (1.0 + std::cos(M_PI * progress)));
+}
+
+double clip_grad_norm(ParameterList& params, double max_norm) {
+    // Summed in double, parameter by parameter in registry order: the same bits on any thread count.
+    double sum_sq = 0.0;
+    for (Parameter& p : params) {
+        const float* g = p.value.grad();
+        for (size_t j = 0; j < p.value.numel(); ++j) sum_sq += static_cast<double>(g[j]) * g[j];
+    }
+    const double norm = std::sqrt(sum_sq);
+    const double coef = max_norm / (norm + 1e-6);
+    if (coef < 1.0) {
+        const float c = static_cast<float>(coef);
+        for (Parameter& p : params) {
+            float* g = p.value.grad();
+            for (size_t j = 0; j < p.value.numel(); ++j) g[j] *= c;
+        }
+    }
+    return norm;
+}
+
+}  // namespace glulab

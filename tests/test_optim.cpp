@@ -1,0 +1,54 @@
+// test_optim.cpp — the schedule, AdamW and clipping against hand-computed values.
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "glulab/optim.h"
+
+using namespace glulab;
+
+TEST_CASE("schedule: warm-up from 0, 1e-3 at step 100, exactly 1e-4 at the last step") {
+    ScheduleConfig c;
+    CHECK(learning_rate(c, 0, 1000) == 0.0f);
+    CHECK(learning_rate(c, 50, 1000) == doctest::Approx(5e-4));
+    CHECK(learning_rate(c, 100, 1000) == doctest::Approx(1e-3));
+    CHECK(learning_rate(c, 999, 1000) == doctest::Approx(1e-4).epsilon(1e-6));
+    const double mid = 1e-4 + 0.5 * 9e-4 * (1 + std::cos(M_PI * 449.5 / 899.0));
+    CHECK(learning_rate(c, 549, 1000) == doctest::Approx(mid).epsilon(1e-6));
+    CHECK(std::isfinite(learning_rate(c, 100, 101)));  // the spec's 0/0 corner
+}
+
+namespace {
+ParameterList one_parameter(std::vector<float> w, std::vector<float> g, ParamKind kind) {
+    Tensor t = Tensor::from_values({static_cast<int>(w.size())}, w, true);
+    for (size_t i = 0; i < g.size(); ++i) t.grad()[i] = g[i];
+    return {{"p", t, kind}};
+}
+}  // namespace
+
+TEST_CASE("adamw: the first two steps match the formulas, decay only on non-gains") {
+    for (ParamKind kind : {ParamKind::Linear, ParamKind::Gain}) {
+        ParameterList params = one_parameter({1.0f, -2.0f}, {0.5f, -0.25f}, kind);
+        AdamW opt(params);
+        const float lr = 0.01f;
+        opt.step(params, lr);
+        // Step 1: m_hat = g, v_hat = g^2, so the update is lr * g / (|g| + eps) = lr * sign(g).
+        const double decay = kind == ParamKind::Gain ? 1.0 : 1.0 - lr * 0.1;
+        CHECK(params[0].value.data()[0] == doctest::Approx(1.0 * decay - lr).epsilon(1e-6));
+        CHECK(params[0].value.data()[1] == doctest::Approx(-2.0 * decay + lr).epsilon(1e-6));
+        // Step 2 with the same gradient: m = g (0.9 * 0.1 + 0.1) ... bias-corrected back to g.
+        const double w1 = params[0].value.data()[0];
+        opt.step(params, lr);
+        CHECK(params[0].value.data()[0] == doctest::Approx(w1 * decay - lr).epsilon(1e-5));
+    }
+}
+
+TEST_CASE("clipping: scales to the max norm only when above it, and reports the norm before") {
+    ParameterList params = one_parameter({0, 0}, {3.0f, 4.0f}, ParamKind::Linear);
+    CHECK(clip_grad_norm(params, 1.0) == doctest::Approx(5.0));
+    CHECK(params[0].value.grad()[0] == doctest::Approx(0.6).epsilon(1e-5));
+    CHECK(params[0].value.grad()[1] == doctest::Approx(0.8).epsilon(1e-5));
+    ParameterList small = one_parameter({0, 0}, {0.3f, 0.4f}, ParamKind::Linear);
+    clip_grad_norm(small, 1.0);
+    CHECK(small[0].value.grad()[0] == 0.3f);
+}
