@@ -39,7 +39,12 @@ private:
     std::filesystem::path path_;
 };
 
+// Removes the file first: on ext4, truncating and rewriting an existing file forces its data to
+// disk at close (the "replace via truncate" safeguard), which made a loop of 2,000 rewrites
+// take 20 s instead of under one.
 inline void write_raw(const std::string& path, const std::string& bytes) {
+    std::error_code ec;
+    std::filesystem::remove(path, ec);
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     if (!out) throw std::runtime_error("test could not write " + path);

@@ -54,6 +54,22 @@ inline void load_f32s(const unsigned char* p, size_t n, float* out) {
     }
 }
 
+// ---- shapes ----
+// The element count of a shape in `n`; false if a dimension is negative or the product does not
+// fit in size_t (shape_numel would silently wrap: four dimensions of 65536 multiply to 0).
+inline bool checked_numel(const Shape& shape, size_t& n) {
+    n = 1;
+    bool empty = false, overflow = false;
+    for (int dim : shape) {
+        if (dim < 0) return false;
+        if (dim == 0) empty = true;  // empty, however big the other dimensions are
+        else if (n > SIZE_MAX / static_cast<size_t>(dim)) overflow = true;
+        else n *= static_cast<size_t>(dim);
+    }
+    if (empty) n = 0;
+    return empty || !overflow;
+}
+
 // Reads the whole file into `bytes`. On failure returns false and puts a short reason in
 // `why` ("no such file", "is a folder, not a file", "cannot read: Permission denied"), which
 // the caller prefixes with its own "checkpoint PATH: " or "safetensors PATH: ".

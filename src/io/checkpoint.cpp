@@ -56,7 +56,8 @@ void check_array(const NamedArray& a, const std::string& path) {
         fail(path, "array '" + a.name + "' has rank " + std::to_string(a.shape.size()) + ", expected 1 to 8");
     for (int dim : a.shape)
         if (dim < 1) fail(path, "array '" + a.name + "' has shape " + shape_to_string(a.shape) + " with a dimension < 1");
-    if (shape_numel(a.shape) != a.values.size())
+    size_t numel = 0;
+    if (!binary::checked_numel(a.shape, numel) || numel != a.values.size())
         fail(path, "array '" + a.name + "' has shape " + shape_to_string(a.shape) + " but " +
                        std::to_string(a.values.size()) + " values");
 }
