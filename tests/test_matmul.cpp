@@ -1,0 +1,345 @@
+// test_matmul.cpp — gemm against gemm_reference, gemm_batched, matmul's gradients, determinism.
+//
+// The fast gemm is tested on the sizes where blocked kernels go wrong: 1, odd sizes, one either
+// side of the vector width (16), the register tile (12 x 32), the cache blocks (KC 256, NC 768),
+// leading dims wider than the matrix, every transpose combination, with and without accumulate.
+// The benchmark at the end is skipped by default: run it with
+//   ./build/run_tests -tc='gemm: benchmark*' --no-skip
+#include <doctest/doctest.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <stdexcept>
+#include <vector>
+
+#include "glulab/gemm.h"
+#include "glulab/ops.h"
+#include "gradcheck.h"
+
+using namespace glulab;
+using namespace glulab::testing;
+
+namespace {
+
+std::vector<float> random_values(size_t n, Rng& rng) {
+    std::vector<float> v(n);
+    for (float& x : v) x = rng.normal();
+    return v;
+}
+
+// Runs gemm and gemm_reference on the same random inputs (stored with padded leading dims) and
+// compares every element of C. The padding of C is filled with a marker that must survive.
+// Tolerance: both kernels round each of the K products and sums, in a different order, so they
+// may differ by about 2 K eps sum_k |a_ik b_kj|; a wrong or missing term is far larger.
+void check_against_reference(bool ta, bool tb, int M, int N, int K, bool accumulate, Rng& rng, int pad = 0) {
+    const int a_rows = ta ? K : M, a_cols = ta ? M : K;
+    const int b_rows = tb ? N : K, b_cols = tb ? K : N;
+    const int lda = a_cols + pad, ldb = b_cols + 2 * pad, ldc = N + 3 * pad;
+    const std::vector<float> A = random_values(static_cast<size_t>(a_rows) * lda, rng);
+    const std::vector<float> B = random_values(static_cast<size_t>(b_rows) * ldb, rng);
+    std::vector<float> C = random_values(static_cast<size_t>(M) * ldc, rng);
+    const float kMarker = 12345.0f;
+    for (int i = 0; i < M; ++i)
+        for (int j = N; j < ldc; ++j) C[static_cast<size_t>(i) * ldc + j] = kMarker;
+    std::vector<float> C_ref = C;
+    gemm(ta, tb, M, N, K, A.data(), lda, B.data(), ldb, C.data(), ldc, accumulate);
+    gemm_reference(ta, tb, M, N, K, A.data(), lda, B.data(), ldb, C_ref.data(), ldc, accumulate);
+
+    INFO("gemm(trans_a " << ta << ", trans_b " << tb << ", M " << M << ", N " << N << ", K " << K << ", accumulate "
+                         << accumulate << ", pad " << pad << ")");
+    int bad = 0;
+    for (int i = 0; i < M && bad < 5; ++i) {
+        for (int j = 0; j < ldc && bad < 5; ++j) {
+            const size_t at = static_cast<size_t>(i) * ldc + j;
+            if (j >= N) {  // padding: untouched
+                if (C[at] != kMarker) ++bad;
+                continue;
+            }
+            double magnitude = accumulate ? std::fabs(C_ref[at]) : 0.0;
+            for (int k = 0; k < K; ++k) {
+                const float a = ta ? A[static_cast<size_t>(k) * lda + i] : A[static_cast<size_t>(i) * lda + k];
+                const float b = tb ? B[static_cast<size_t>(j) * ldb + k] : B[static_cast<size_t>(k) * ldb + j];
+                magnitude += std::fabs(static_cast<double>(a) * b);
+            }
+            const double allowed = 2.0 * (K + 1) * 6e-8 * magnitude + 1e-30;
+            if (!(std::fabs(static_cast<double>(C[at]) - C_ref[at]) <= allowed)) {
+                ++bad;
+                INFO("C[" << i << "][" << j << "] = " << C[at] << ", reference " << C_ref[at]);
+                CHECK(false);
+            }
+        }
+    }
+    CHECK(bad == 0);
+}
+
+// Restores the OpenMP thread count when a test that changes it ends (even by an exception).
+struct ThreadCountGuard {
+    int saved = omp_get_max_threads();
+    ~ThreadCountGuard() { omp_set_num_threads(saved); }
+};
+
+}  // namespace
+
+TEST_CASE("gemm: matches gemm_reference on awkward sizes, every transpose, accumulate on and off") {
+    Rng rng(11);
+    const int sizes[] = {1, 3, 7, 15, 17, 31, 33, 63, 65, 100, 129};
+    int n = 0;
+    for (bool ta : {false, true})
+        for (bool tb : {false, true}) {
+            // Every size in each role, the other two dims fixed at an awkward size.
+            for (int s : sizes) {
+                const bool acc = (n++ % 2) == 1;
+                check_against_reference(ta, tb, s, 33, 17, acc, rng);
+                check_against_reference(ta, tb, 13, s, 31, !acc, rng);
+                check_against_reference(ta, tb, 14, 35, s, acc, rng);
+            }
+            // Degenerate shapes: vectors and scalars.
+            check_against_reference(ta, tb, 1, 1, 1, false, rng);
+            check_against_reference(ta, tb, 1, 65, 100, true, rng);
+            check_against_reference(ta, tb, 65, 1, 100, false, rng);
+            check_against_reference(ta, tb, 1, 1, 129, true, rng);
+            // Leading dims wider than the matrix.
+            check_against_reference(ta, tb, 17, 33, 15, false, rng, 5);
+            check_against_reference(ta, tb, 31, 100, 63, true, rng, 16);
+            // Across the cache blocks: K past one KC slice, N past one NC block.
+            check_against_reference(ta, tb, 257, 191, 383, (n++ % 2) == 1, rng);
+            check_against_reference(ta, tb, 13, 800, 600, true, rng, 3);
+        }
+}
+
+TEST_CASE("gemm: accumulate adds onto C, and K = 0 gives zeros") {
+    const std::vector<float> A = {1, 2, 3, 4}, B = {1, 0, 0, 1};  // B = identity
+    std::vector<float> C = {10, 20, 30, 40};
+    gemm(false, false, 2, 2, 2, A.data(), 2, B.data(), 2, C.data(), 2, true);
+    CHECK(C == std::vector<float>{11, 22, 33, 44});
+    gemm(false, false, 2, 2, 2, A.data(), 2, B.data(), 2, C.data(), 2, false);
+    CHECK(C == std::vector<float>{1, 2, 3, 4});
+    gemm(false, false, 2, 2, 0, A.data(), 2, B.data(), 2, C.data(), 2, false);
+    CHECK(C == std::vector<float>{0, 0, 0, 0});
+}
+
+TEST_CASE("gemm_batched: items match single gemm calls, with a shared and a per-item B") {
+    Rng rng(5);
+    for (bool ta : {false, true})
+        for (bool tb : {false, true})
+            for (long shared : {0, 1}) {
+                const int count = 7, M = 19, N = 45, K = 33;
+                const int lda = ta ? M : K, ldb = tb ? K : N;
+                const long sa = static_cast<long>(M) * K + 3, sb = shared ? 0 : static_cast<long>(K) * N + 5,
+                           sc = static_cast<long>(M) * N + 1;
+                const std::vector<float> A = random_values(count * sa, rng);
+                const std::vector<float> B = random_values(shared ? K * N : count * sb, rng);
+                std::vector<float> C = random_values(count * sc, rng);
+                std::vector<float> expected = C;
+                gemm_batched(count, ta, tb, M, N, K, A.data(), lda, sa, B.data(), ldb, sb, C.data(), N, sc, true);
+                for (int i = 0; i < count; ++i)
+                    gemm(ta, tb, M, N, K, A.data() + i * sa, lda, B.data() + i * sb, ldb, expected.data() + i * sc, N,
+                         true);
+                INFO("trans_a " << ta << " trans_b " << tb << " shared B " << shared);
+                CHECK(C == expected);  // the same code per item: bit-identical
+                // and against the reference for one item
+                std::vector<float> ref(static_cast<size_t>(M) * N);
+                gemm_reference(ta, tb, M, N, K, A.data() + 6 * sa, lda, B.data() + 6 * sb, ldb, ref.data(), N, false);
+                std::vector<float> fast(ref.size());
+                gemm(ta, tb, M, N, K, A.data() + 6 * sa, lda, B.data() + 6 * sb, ldb, fast.data(), N, false);
+                for (size_t e = 0; e < ref.size(); ++e) CHECK(fast[e] == doctest::Approx(ref[e]).epsilon(1e-4));
+            }
+}
+
+TEST_CASE("gemm: bit-identical results with 1 and 2 OpenMP threads") {
+    ThreadCountGuard guard;
+    Rng rng(3);
+    for (bool ta : {false, true})
+        for (bool tb : {false, true}) {
+            const int M = 257, N = 191, K = 383;
+            const std::vector<float> A = random_values(static_cast<size_t>(M) * K, rng);
+            const std::vector<float> B = random_values(static_cast<size_t>(K) * N, rng);
+            std::vector<float> C1(static_cast<size_t>(M) * N), C2(C1.size());
+            const int lda = ta ? M : K, ldb = tb ? K : N;
+            omp_set_num_threads(1);
+            gemm(ta, tb, M, N, K, A.data(), lda, B.data(), ldb, C1.data(), N, false);
+            omp_set_num_threads(2);
+            gemm(ta, tb, M, N, K, A.data(), lda, B.data(), ldb, C2.data(), N, false);
+            CHECK(std::memcmp(C1.data(), C2.data(), C1.size() * sizeof(float)) == 0);
+
+            // batched: 3 items is "few" (split over tiles) with 2 threads and "many" (one per thread) with 1
+            const int count = 3, m = 40, n = 70, k = 50;
+            const std::vector<float> Ab = random_values(static_cast<size_t>(count) * m * k, rng);
+            const std::vector<float> Bb = random_values(static_cast<size_t>(count) * k * n, rng);
+            std::vector<float> D1(static_cast<size_t>(count) * m * n), D2(D1.size());
+            const int ldab = ta ? m : k, ldbb = tb ? k : n;
+            omp_set_num_threads(1);
+            gemm_batched(count, ta, tb, m, n, k, Ab.data(), ldab, m * k, Bb.data(), ldbb, k * n, D1.data(), n, m * n,
+                         false);
+            omp_set_num_threads(2);
+            gemm_batched(count, ta, tb, m, n, k, Ab.data(), ldab, m * k, Bb.data(), ldbb, k * n, D2.data(), n, m * n,
+                         false);
+            CHECK(std::memcmp(D1.data(), D2.data(), D1.size() * sizeof(float)) == 0);
+        }
+}
+
+TEST_CASE("matmul: values and shapes") {
+    // (2 x 3) @ (3 x 2)
+    Tensor a = Tensor::from_values({2, 3}, {1, 2, 3, 4, 5, 6});
+    Tensor b = Tensor::from_values({3, 2}, {7, 8, 9, 10, 11, 12});
+    Tensor y = matmul(a, b);
+    CHECK(y.shape() == Shape{2, 2});
+    CHECK(y.to_vector() == std::vector<float>{58, 64, 139, 154});
+    // a^T b^T = (b a)^T
+    Tensor yt = matmul(b, a, true, true);  // (2 x 3) @ (3 x 2) -> (2 x 2)
+    CHECK(yt.to_vector() == std::vector<float>{58, 139, 64, 154});
+    // a shared weight over leading dims, and a batched product
+    CHECK(matmul(Tensor::zeros({2, 5, 4, 3}), Tensor::zeros({3, 7})).shape() == Shape{2, 5, 4, 7});
+    CHECK(matmul(Tensor::zeros({2, 5, 3, 4}), Tensor::zeros({3, 7}), true).shape() == Shape{2, 5, 4, 7});
+    CHECK(matmul(Tensor::zeros({2, 3, 4, 8}), Tensor::zeros({2, 3, 6, 8}), false, true).shape() ==
+          Shape{2, 3, 4, 6});
+}
+
+TEST_CASE("matmul: bad shapes throw with both shapes in the message") {
+    CHECK_THROWS_AS(matmul(Tensor::zeros({2, 3}), Tensor::zeros({4, 5})), std::invalid_argument);
+    CHECK_THROWS_AS(matmul(Tensor::zeros({3}), Tensor::zeros({3, 5})), std::invalid_argument);
+    CHECK_THROWS_AS(matmul(Tensor::zeros({2, 3, 4}), Tensor::zeros({3, 4, 5})), std::invalid_argument);
+    CHECK_THROWS_AS(matmul(Tensor::zeros({2, 4, 3}), Tensor::zeros({2, 2, 4, 5})), std::invalid_argument);
+    CHECK_THROWS_AS(matmul(Tensor::zeros({2, 3}), Tensor::zeros({5, 4}), false, true), std::invalid_argument);
+    try {
+        matmul(Tensor::zeros({2, 3}), Tensor::zeros({4, 5}));
+        CHECK(false);
+    } catch (const std::invalid_argument& e) {
+        const std::string msg = e.what();
+        CHECK(msg.find("matmul: ") == 0);
+        CHECK(msg.find("(2, 3)") != std::string::npos);
+        CHECK(msg.find("(4, 5)") != std::string::npos);
+    }
+}
+
+TEST_CASE("gradcheck: matmul, 2-D, shared weight, batched, every transpose") {
+    Rng rng(21);
+    for (bool ta : {false, true})
+        for (bool tb : {false, true}) {
+            auto f = [ta, tb](const std::vector<Tensor>& in) { return matmul(in[0], in[1], ta, tb); };
+            auto a_shape = [ta](Shape lead, int M, int K) {
+                lead.push_back(ta ? K : M);
+                lead.push_back(ta ? M : K);
+                return lead;
+            };
+            auto b_shape = [tb](Shape lead, int K, int N) {
+                lead.push_back(tb ? N : K);
+                lead.push_back(tb ? K : N);
+                return lead;
+            };
+            INFO("trans_a " << ta << " trans_b " << tb);
+            // 2-D, awkward sizes (1 and odd)
+            check_gradients(f, {random_tensor(a_shape({}, 5, 3), rng), random_tensor(b_shape({}, 3, 7), rng)});
+            check_gradients(f, {random_tensor(a_shape({}, 1, 4), rng), random_tensor(b_shape({}, 4, 1), rng)});
+            // 3-D input with a shared 2-D weight (folded into rows, or a batch of a^T products)
+            check_gradients(f, {random_tensor(a_shape({2}, 3, 5), rng), random_tensor(b_shape({}, 5, 4), rng)});
+            // 4-D batched, attention-like
+            check_gradients(f, {random_tensor(a_shape({2, 3}, 4, 3), rng), random_tensor(b_shape({2, 3}, 3, 5), rng)});
+            // only one input needs a gradient
+            check_gradients(f, {random_tensor(a_shape({2}, 3, 4), rng, 1.0f, false), random_tensor(b_shape({}, 4, 6), rng)});
+            check_gradients(f, {random_tensor(a_shape({2, 2}, 3, 4), rng), random_tensor(b_shape({2, 2}, 4, 2), rng, 1.0f, false)});
+        }
+}
+
+TEST_CASE("matmul: backward accumulates, and is bit-identical with 1 and 2 threads") {
+    ThreadCountGuard guard;
+    auto run = [](int threads) {
+        omp_set_num_threads(threads);
+        Rng rng(9);
+        Tensor x = random_tensor({3, 50, 70}, rng);    // (B, T, d)
+        Tensor W = random_tensor({70, 90}, rng);       // (d, F)
+        Tensor q = random_tensor({2, 3, 40, 16}, rng); // (B, H, T, hd)
+        Tensor k = random_tensor({2, 3, 40, 16}, rng);
+        Tensor y = matmul(x, W);                        // (B, T, F)
+        Tensor s = matmul(q, k, false, true);           // (B, H, T, T)
+        Tensor loss = add(sum(mul(y, y)), sum(mul(s, s)));
+        loss.backward();
+        std::vector<float> all = y.to_vector();
+        for (const Tensor& t : {x, W, q, k}) all.insert(all.end(), t.grad_vector().begin(), t.grad_vector().end());
+        return all;
+    };
+    const std::vector<float> one = run(1), two = run(2);
+    REQUIRE(one.size() == two.size());
+    CHECK(std::memcmp(one.data(), two.data(), one.size() * sizeof(float)) == 0);
+
+    // x used twice: y = x W + x W has dx = 2 dY W^T
+    Rng rng(4);
+    Tensor x = random_tensor({4, 6}, rng), W = random_tensor({6, 5}, rng);
+    Tensor y1 = matmul(x, W);
+    sum(y1).backward();
+    const std::vector<float> once = x.grad_vector();
+    x.zero_grad();
+    sum(add(matmul(x, W), matmul(x, W))).backward();
+    for (size_t i = 0; i < once.size(); ++i) CHECK(x.grad_vector()[i] == doctest::Approx(2.0f * once[i]));
+}
+
+// ---- benchmark (skipped in the suite) ----
+namespace {
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+}
+
+// GFLOP/s of one batched product, the median of `reps` timed runs after a warm-up.
+double gemm_gflops(int count, bool ta, bool tb, int M, int N, int K, int reps) {
+    Rng rng(1);
+    const std::vector<float> A = random_values(static_cast<size_t>(count) * M * K, rng);
+    const std::vector<float> B = random_values(static_cast<size_t>(count) * K * N, rng);
+    std::vector<float> C(static_cast<size_t>(count) * M * N);
+    const int lda = ta ? M : K, ldb = tb ? K : N;
+    const double flops = 2.0 * count * M * N * K;
+    int inner = std::max(1, static_cast<int>(2e8 / flops));  // ~1 ms of work per timed run
+    std::vector<double> rates;
+    for (int rep = -1; rep < reps; ++rep) {
+        const auto start = std::chrono::steady_clock::now();
+        for (int i = 0; i < inner; ++i)
+            gemm_batched(count, ta, tb, M, N, K, A.data(), lda, static_cast<long>(M) * K, B.data(), ldb,
+                         static_cast<long>(K) * N, C.data(), N, static_cast<long>(M) * N, false);
+        const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        if (rep >= 0) rates.push_back(flops * inner / s * 1e-9);
+    }
+    return median(rates);
+}
+}  // namespace
+
+TEST_CASE("gemm: benchmark on the small preset's training shapes" * doctest::skip()) {
+    ThreadCountGuard guard;
+    struct Case {
+        const char* what;
+        int count;
+        bool ta, tb;
+        int M, N, K;
+    };
+    const Case cases[] = {
+        {"x W     2048x192 @ 192x768", 1, false, false, 2048, 768, 192},
+        {"x W     2048x192 @ 192x192", 1, false, false, 2048, 192, 192},
+        {"x W     2048x768 @ 768x192", 1, false, false, 2048, 192, 768},
+        {"x W     2048x512 @ 512x192", 1, false, false, 2048, 192, 512},
+        {"x W     2048x192 @ 192x256", 1, false, false, 2048, 256, 192},
+        {"dY W^T  2048x768 @ (192x768)^T", 1, false, true, 2048, 192, 768},
+        {"dY W^T  2048x192 @ (768x192)^T", 1, false, true, 2048, 768, 192},
+        {"dY W^T  2048x192 @ (512x192)^T", 1, false, true, 2048, 512, 192},
+        {"X^T dY  (2048x192)^T @ 2048x768", 1, true, false, 192, 768, 2048},
+        {"X^T dY  (2048x768)^T @ 2048x192", 1, true, false, 768, 192, 2048},
+        {"X^T dY  (2048x192)^T @ 2048x192", 1, true, false, 192, 192, 2048},
+        {"attn    96 x 128x32 @ (128x32)^T", 96, false, true, 128, 128, 32},
+        {"attn    96 x 128x128 @ 128x32", 96, false, false, 128, 32, 128},
+        {"attn dP 96 x 128x32 @ (128x32)^T", 96, false, true, 128, 128, 32},
+        {"attn dV 96 x (128x128)^T @ 128x32", 96, true, false, 128, 32, 128},
+        {"attn dQ 96 x 128x128 @ 128x32", 96, false, false, 128, 32, 128},
+    };
+    std::printf("kernel: %s\n", gemm_kernel_name());
+    for (int threads : {1, 2}) {
+        const double peak = measure_fma_peak_gflops(threads);
+        omp_set_num_threads(threads);
+        std::printf("threads %d: measured FMA peak %.1f GFLOP/s\n", threads, peak);
+        for (const Case& c : cases) {
+            const double g = gemm_gflops(c.count, c.ta, c.tb, c.M, c.N, c.K, 15);
+            std::printf("  %-36s %7.1f GFLOP/s  %5.1f%% of peak\n", c.what, g, 100.0 * g / peak);
+        }
+    }
+}
