@@ -1,6 +1,8 @@
 // test_data.cpp — the 90/10 split, training windows and the spec's validation windows.
 #include <doctest/doctest.h>
 
+#include <stdexcept>
+
 #include "glulab/data.h"
 
 using namespace glulab;
