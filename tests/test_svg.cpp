@@ -79,6 +79,18 @@ TEST_CASE("svg: nice ticks cover the data with a 1-2-5 step, for many ranges") {
         }
 }
 
+TEST_CASE("svg: tight ticks keep the range and list only the ticks inside it") {
+    const svg::Ticks t = svg::nice_ticks(0, 150, 6, /*tight=*/true);
+    CHECK(t.lo == 0);
+    CHECK(t.hi == 150);
+    CHECK(t.step == 20);
+    CHECK(t.values.front() == 0);
+    CHECK(t.values.back() == 140);
+    const svg::Ticks u = svg::nice_ticks(25, 150, 6, true);
+    CHECK(u.values.front() == 40);
+    CHECK(svg::nice_ticks(0, 1000, 6, true).values.back() == 1000);  // a bound on a tick keeps it
+}
+
 TEST_CASE("svg: a zero-width range is widened, a non-finite one throws") {
     const svg::Ticks t = svg::nice_ticks(2.0, 2.0);
     CHECK(t.lo < 2.0);

@@ -16,14 +16,16 @@ namespace glulab::svg {
 
 // Axis ticks at "nice" numbers: multiples of 1, 2 or 5 x 10^k covering [lo, hi].
 struct Ticks {
-    double lo = 0.0, hi = 1.0;   // the axis range: the first and last tick
+    double lo = 0.0, hi = 1.0;   // the axis range: the first and last tick, unless tight
     double step = 0.2;
     int decimals = 1;            // digits after the point that show every tick exactly
     std::vector<double> values;  // lo, lo + step, ..., hi
 };
-// About `target` ticks (the result has between target/2 and 2*target) for data in [lo, hi].
-// A zero-width range is widened around its value; non-finite bounds throw std::invalid_argument.
-Ticks nice_ticks(double lo, double hi, int target = 6);
+// About `target` ticks for data in [lo, hi]. The axis range is widened out to the ticks around
+// the data, or, if `tight`, stays [lo, hi] with only the ticks inside it (an x axis of steps
+// 0..150 then ends at 150, not at 160). A zero-width range is widened around its value;
+// non-finite bounds throw std::invalid_argument.
+Ticks nice_ticks(double lo, double hi, int target = 6, bool tight = false);
 // A tick label: fixed-point with the tick set's decimals ("0.25", "1000", "-1.5").
 std::string format_number(double v, int decimals);
 
@@ -52,6 +54,7 @@ struct LinePlot {
     std::string title, subtitle, x_label, y_label;
     std::vector<Series> series;
     int width = 760, height = 460;
+    double x_min = kNaN;                // start the x axis here (e.g. step 0); NaN: at the data
     double y_min = kNaN, y_max = kNaN;  // fix the y range (data outside is clipped); NaN: fit the data
 };
 

@@ -18,7 +18,7 @@ namespace glulab::svg {
 
 // ---- building blocks ----
 
-Ticks nice_ticks(double lo, double hi, int target) {
+Ticks nice_ticks(double lo, double hi, int target, bool tight) {
     if (!std::isfinite(lo) || !std::isfinite(hi)) throw std::invalid_argument("nice_ticks: the range must be finite");
     if (target < 2) target = 2;
     if (lo > hi) std::swap(lo, hi);
@@ -35,11 +35,12 @@ Ticks nice_ticks(double lo, double hi, int target) {
     t.step = (n < 1.5 ? 1.0 : n < 3.0 ? 2.0 : n < 7.0 ? 5.0 : 10.0) * mag;
     t.decimals = std::max(0, -static_cast<int>(std::floor(std::log10(t.step) + 1e-9)));
     // The 1e-9 keeps a bound that is already a multiple of the step (up to rounding) as a tick.
-    const long long kmin = static_cast<long long>(std::floor(lo / t.step + 1e-9));
-    const long long kmax = static_cast<long long>(std::ceil(hi / t.step - 1e-9));
+    const double k_lo = lo / t.step, k_hi = hi / t.step;
+    const auto kmin = static_cast<long long>(tight ? std::ceil(k_lo - 1e-9) : std::floor(k_lo + 1e-9));
+    const auto kmax = static_cast<long long>(tight ? std::floor(k_hi + 1e-9) : std::ceil(k_hi - 1e-9));
     for (long long k = kmin; k <= kmax; ++k) t.values.push_back(static_cast<double>(k) * t.step);
-    t.lo = t.values.front();
-    t.hi = t.values.back();
+    t.lo = tight ? lo : t.values.front();
+    t.hi = tight ? hi : t.values.back();
     return t;
 }
 
@@ -284,11 +285,12 @@ std::string line_plot(const LinePlot& plot) {
     for (const Series& s : plot.series) check_series(s);
     double x0, x1, y0, y1;
     if (!data_range(plot.series, x0, x1, y0, y1)) throw std::invalid_argument("line_plot: no finite points to plot");
+    if (finite(plot.x_min)) x0 = std::min(x0, plot.x_min);
     if (finite(plot.y_min)) y0 = plot.y_min;
     if (finite(plot.y_max)) y1 = plot.y_max;
 
     Frame f;
-    f.x = nice_ticks(x0, x1, 6);
+    f.x = nice_ticks(x0, x1, 6, /*tight=*/true);
     f.y = nice_ticks(y0, y1, 6);
     f.top = title_height(plot.title, plot.subtitle);
     f.left = y_axis_width(f.y, !plot.y_label.empty());
@@ -300,9 +302,10 @@ std::string line_plot(const LinePlot& plot) {
     draw_title(doc, f, plot.title, plot.subtitle);
     draw_y_axis(doc, f, plot.y_label);
     draw_x_axis(doc, f, plot.x_label);
-    // Marks are clipped to the plot area, so a fixed y range cannot spill over the labels.
-    doc.raw("<clipPath id=\"plot-area\"><rect x=\"" + px(f.left) + "\" y=\"" + px(f.top) + "\" width=\"" +
-            px(f.width) + "\" height=\"" + px(f.height) + "\"/></clipPath>");
+    // Marks are clipped to the plot area, so a fixed y range cannot spill over the labels; 4 px
+    // to each side keep the dots on the first and last step whole.
+    doc.raw("<clipPath id=\"plot-area\"><rect x=\"" + px(f.left - 4) + "\" y=\"" + px(f.top) + "\" width=\"" +
+            px(f.width + 8) + "\" height=\"" + px(f.height) + "\"/></clipPath>");
     doc.raw("<g clip-path=\"url(#plot-area)\">");
     for (size_t i = 0; i < plot.series.size(); ++i)
         if (has_band(plot.series[i])) draw_band(doc, f, plot.series[i], colour_of(plot.series[i].colour, i));
