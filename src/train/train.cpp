@@ -70,16 +70,17 @@ private:
 };
 
 // ---- metrics.jsonl: one line per step, kept consistent with the checkpoint on resume ----
-// On resume, lines for steps at or after the checkpoint's step are dropped (they will be
-// logged again, identically), so an interrupted-then-resumed log equals an uninterrupted one.
-std::string metrics_lines_before(const std::string& path, long step) {
+// Lines carry 1-based step numbers: line "step": s is logged after s steps. On resume from a
+// checkpoint taken after `completed` steps, later lines are dropped (they will be logged again,
+// identically), so an interrupted-then-resumed log equals an uninterrupted one.
+std::string metrics_lines_upto(const std::string& path, long completed) {
     if (!file_exists(path)) return "";
     std::istringstream in(read_file(path));
     std::string line, kept;
     while (std::getline(in, line)) {
         if (line.empty()) continue;
         const json::Value v = json::parse(line);
-        if (static_cast<long>(v["step"].as_number()) < step) kept += line + "\n";
+        if (static_cast<long>(v["step"].as_number()) <= completed) kept += line + "\n";
     }
     return kept;
 }
@@ -165,7 +166,7 @@ TrainResult train(const TrainOptions& o, std::ostream& log) {
         }
     }
     // Rewrite the log with only the steps before `start`, then append from there.
-    write_file_atomic(metrics_path, metrics_lines_before(metrics_path, start));
+    write_file_atomic(metrics_path, metrics_lines_upto(metrics_path, start));
     std::ofstream metrics(metrics_path, std::ios::app);
     if (!metrics) throw std::runtime_error("cannot write " + metrics_path);
 
