@@ -43,6 +43,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <memory>
 #include <vector>
@@ -70,6 +71,31 @@ constexpr const char* kKernelName = "scalar 4x8 (KC 256, NC 768)";
 constexpr int kKC = 256;  // slice of the sum: the A panel (MR x KC) fits L1
 constexpr int kNC = 768;  // block of columns: the packed B block (KC x NC) fits L2
 
+// ---- prefetching ----
+// The operands of training are megabytes (an activation of the small preset is 2048 x 768 floats,
+// 6 MB) and come from L3, whose latency the compute can hide only if the loads are asked for
+// early. __builtin_prefetch (GCC and Clang) is a hint: it never faults and changes no result.
+
+// The C tile the micro-kernel is about to update: its loads (or, for stores, the reads for
+// ownership) then overlap the kc steps of arithmetic instead of stalling the epilogue.
+inline void prefetch_c_tile(int rows, const float* c, long ldc) {
+    for (int r = 0; r < rows; ++r)
+        for (int j = 0; j < kNR; j += 16) __builtin_prefetch(c + r * ldc + j, 1, 3);
+}
+
+// Part `part` of `parts` of the A panel op(A)[i0:i0+rows, pc:pc+kc], into L2: called once per
+// micro-kernel while the previous panel computes, so packing the next panel reads from L2.
+inline void prefetch_a_panel_part(bool trans_a, const float* A, long lda, int i0, int rows, int pc, int kc,
+                                  int part, int parts) {
+    // The panel is `runs` contiguous runs of `run_len` floats in A.
+    const int runs = trans_a ? kc : rows, run_len = trans_a ? rows : kc;
+    for (int q = part * runs / parts; q < (part + 1) * runs / parts; ++q) {
+        const float* run = trans_a ? A + (pc + q) * lda + i0 : A + (i0 + q) * lda + pc;
+        for (int j = 0; j < run_len; j += 16) __builtin_prefetch(run + j, 0, 2);
+        __builtin_prefetch(run + run_len - 1, 0, 2);  // a run need not start on a cache line
+    }
+}
+
 // ---- the micro-kernel ----
 // C[0:ROWS, 0:kNR] = (add_c ? C : 0) + A[0:ROWS, 0:kc] @ Bp[0:kc, 0:kNR]
 // A element (r, k) is a[r * lda + k], or a[k * lda + r] when A_TRANS (A stored k-major).
@@ -78,6 +104,7 @@ constexpr int kNC = 768;  // block of columns: the packed B block (KC x NC) fits
 #if defined(__AVX512F__)
 template <int ROWS, bool A_TRANS>
 void micro_kernel(int kc, const float* a, long lda, const float* bp, float* c, long ldc, bool add_c) {
+    prefetch_c_tile(ROWS, c, ldc);
     __m512 acc0[ROWS], acc1[ROWS];  // columns 0..15 and 16..31 of each row
     for (int r = 0; r < ROWS; ++r) acc0[r] = acc1[r] = _mm512_setzero_ps();
     for (int k = 0; k < kc; ++k, bp += kNR) {
@@ -89,13 +116,16 @@ void micro_kernel(int kc, const float* a, long lda, const float* bp, float* c, l
             acc1[r] = _mm512_fmadd_ps(ar, b1, acc1[r]);
         }
     }
-    for (int r = 0; r < ROWS; ++r, c += ldc) {
-        if (add_c) {
-            acc0[r] = _mm512_add_ps(_mm512_loadu_ps(c), acc0[r]);
-            acc1[r] = _mm512_add_ps(_mm512_loadu_ps(c + 16), acc1[r]);
+    if (add_c) {
+        for (int r = 0; r < ROWS; ++r) {
+            _mm512_storeu_ps(c + r * ldc, _mm512_add_ps(_mm512_loadu_ps(c + r * ldc), acc0[r]));
+            _mm512_storeu_ps(c + r * ldc + 16, _mm512_add_ps(_mm512_loadu_ps(c + r * ldc + 16), acc1[r]));
         }
-        _mm512_storeu_ps(c, acc0[r]);
-        _mm512_storeu_ps(c + 16, acc1[r]);
+    } else {
+        for (int r = 0; r < ROWS; ++r) {
+            _mm512_storeu_ps(c + r * ldc, acc0[r]);
+            _mm512_storeu_ps(c + r * ldc + 16, acc1[r]);
+        }
     }
 }
 #elif defined(__AVX2__) && defined(__FMA__)
@@ -162,25 +192,95 @@ void compute_tile(int rows, int cols, bool trans_a, int kc, const float* a, long
 }
 
 // ---- packing ----
-// Packed B panel: element (k, j) of op(B)[pc:pc+kc, j0:j0+kNR] at dst[k * kNR + j]; columns past
-// the edge of B are zero so the micro-kernel can always run full width.
-void pack_b_panel(bool trans_b, const float* B, long ldb, int pc, int kc, int j0, int cols, float* dst) {
+// The packed B block is op(B)[pc:pc+kc, jc:jc+nc] cut into panels of kNR columns: element (k, j)
+// of panel p sits at dst[(p * kc + k) * kNR + j]. Columns past the edge of B are zero, so the
+// micro-kernel always runs full width.
+
+// B stored (K x N): row k of the block, the piece src[0:nc] of a row of B, dealt out to the panels.
+// Whole rows are read in order, the pattern the hardware prefetcher follows best.
+void pack_b_row(const float* src, int nc, int kc, float* dst) {
+    for (int j0 = 0; j0 < nc; j0 += kNR, dst += static_cast<long>(kc) * kNR) {
+        const int cols = std::min(kNR, nc - j0);
+        if (cols == kNR) {
+            for (int j = 0; j < kNR; ++j) dst[j] = src[j0 + j];  // fixed length: a few vector moves
+        } else {
+            for (int j = 0; j < cols; ++j) dst[j] = src[j0 + j];
+            for (int j = cols; j < kNR; ++j) dst[j] = 0.0f;
+        }
+    }
+}
+
+#if defined(__AVX512F__)
+// A 16 x 16 transpose in registers, for packing a transposed B: dst[i * ldd + j] = src[j * lds + i].
+// It matters for attention's q k^T, where k^T (hd x T) is packed once per (batch, head) and
+// meets only T rows of q: moving the floats one at a time cost a quarter of the product's time.
+// The transpose is done as four rounds of block swaps: round S swaps, inside every 2S x 2S
+// block, the top-right and bottom-left S x S blocks (S = 8, 4, 2, 1). Each round is one
+// two-source permute per row (vpermt2ps: index j < 16 takes lane j of the first operand,
+// 16 + j lane j of the second).
+template <int S>
+struct SwapIndices {
+    // Row i (bit S of i clear) keeps its columns with bit S clear and takes the others from row
+    // i + S; row i + S takes the first kind from row i and keeps the others.
+    static constexpr std::array<int, 16> make(bool second_row) {
+        std::array<int, 16> idx{};
+        for (int c = 0; c < 16; ++c)
+            idx[c] = second_row ? ((c & S) ? 16 + c : c + S) : ((c & S) ? 16 + c - S : c);
+        return idx;
+    }
+    static constexpr std::array<int, 16> first = make(false), second = make(true);
+};
+
+template <int S>
+void swap_blocks(__m512 r[16]) {
+    const __m512i first = _mm512_loadu_si512(SwapIndices<S>::first.data());
+    const __m512i second = _mm512_loadu_si512(SwapIndices<S>::second.data());
+    for (int i = 0; i < 16; ++i)
+        if (!(i & S)) {
+            const __m512 a = r[i], b = r[i + S];
+            r[i] = _mm512_permutex2var_ps(a, first, b);
+            r[i + S] = _mm512_permutex2var_ps(a, second, b);
+        }
+}
+
+void transpose_16x16(const float* src, long lds, float* dst, long ldd) {
+    __m512 r[16];
+    for (int i = 0; i < 16; ++i) r[i] = _mm512_loadu_ps(src + i * lds);
+    swap_blocks<8>(r);
+    swap_blocks<4>(r);
+    swap_blocks<2>(r);
+    swap_blocks<1>(r);
+    for (int i = 0; i < 16; ++i) _mm512_storeu_ps(dst + i * ldd, r[i]);
+}
+#endif
+
+// B stored (N x K): panel column j is the piece src[j * ldb + 0 : kc] of row j of B, so packing
+// is a transpose of a cols x kc block.
+void pack_b_transposed_panel(const float* src, long ldb, int cols, int kc, float* dst) {
+    int k0 = 0;
+#if defined(__AVX512F__)
+    if (cols == kNR)
+        for (; k0 + 16 <= kc; k0 += 16)
+            for (int j0 = 0; j0 < kNR; j0 += 16) transpose_16x16(src + j0 * ldb + k0, ldb, dst + k0 * kNR + j0, kNR);
+#endif
+    for (int j = 0; j < cols; ++j)
+        for (int k = k0; k < kc; ++k) dst[k * kNR + j] = src[j * ldb + k];
+    for (int k = 0; k < kc; ++k)
+        for (int j = cols; j < kNR; ++j) dst[k * kNR + j] = 0.0f;
+}
+
+// Packs the block op(B)[pc:pc+kc, jc:jc+nc], shared among the threads when `parallel`.
+void pack_b_block(bool trans_b, const float* B, long ldb, int pc, int kc, int jc, int nc, float* dst,
+                  bool parallel) {
     if (!trans_b) {
-        // B stored (K x N): each panel row is a contiguous piece of a row of B.
-        for (int k = 0; k < kc; ++k) {
-            const float* src = B + (pc + k) * ldb + j0;
-            float* d = dst + k * kNR;
-            for (int j = 0; j < cols; ++j) d[j] = src[j];
-            for (int j = cols; j < kNR; ++j) d[j] = 0.0f;
-        }
+#pragma omp parallel for schedule(static) if (parallel)
+        for (int k = 0; k < kc; ++k) pack_b_row(B + (pc + k) * ldb + jc, nc, kc, dst + k * kNR);
     } else {
-        // B stored (N x K): column j of the panel is a contiguous piece of row j0 + j of B.
-        for (int j = 0; j < cols; ++j) {
-            const float* src = B + (j0 + j) * ldb + pc;
-            for (int k = 0; k < kc; ++k) dst[k * kNR + j] = src[k];
-        }
-        for (int k = 0; k < kc; ++k)
-            for (int j = cols; j < kNR; ++j) dst[k * kNR + j] = 0.0f;
+        const int panels = (nc + kNR - 1) / kNR;
+#pragma omp parallel for schedule(static) if (parallel && panels > 1)
+        for (int p = 0; p < panels; ++p)
+            pack_b_transposed_panel(B + (jc + p * kNR) * ldb + pc, ldb, std::min(kNR, nc - p * kNR), kc,
+                                    dst + static_cast<long>(p) * kc * kNR);
     }
 }
 
@@ -223,8 +323,9 @@ void gemm_blocked(bool trans_a, bool trans_b, int M, int N, int K, const float* 
         return;
     }
     const int row_panels = (M + kMR - 1) / kMR;
-    // A is reused once per B panel: worth packing only when there is more than one.
-    const bool pack_a = N > kNR;
+    // A is reused once per B panel: worth packing only when there is more than one, and only if
+    // its rows are not already one contiguous block (as q's are in attention: lda = hd = K).
+    const bool pack_a = N > kNR && (trans_a || lda != K || K > kKC);
     for (int jc = 0; jc < N; jc += kNC) {
         const int nc = std::min(kNC, N - jc);
         const int col_panels = (nc + kNR - 1) / kNR;
@@ -232,11 +333,7 @@ void gemm_blocked(bool trans_a, bool trans_b, int M, int N, int K, const float* 
             const int kc = std::min(kKC, K - pc);
             const bool add_c = accumulate || pc > 0;  // later slices add onto the earlier ones
             float* packed_b = t_packed_b.get(static_cast<size_t>(col_panels) * kc * kNR);
-#pragma omp parallel for schedule(static) if (parallel && col_panels > 1)
-            for (int p = 0; p < col_panels; ++p) {
-                const int j0 = jc + p * kNR;
-                pack_b_panel(trans_b, B, ldb, pc, kc, j0, std::min(kNR, N - j0), packed_b + p * kc * kNR);
-            }
+            pack_b_block(trans_b, B, ldb, pc, kc, jc, nc, packed_b, parallel);
 #pragma omp parallel for schedule(static) if (parallel && row_panels > 1)
             for (int ip = 0; ip < row_panels; ++ip) {
                 const int i0 = ip * kMR;
@@ -248,7 +345,11 @@ void gemm_blocked(bool trans_a, bool trans_b, int M, int N, int K, const float* 
                     a_ld = pack_a_panel(trans_a, A, lda, i0, rows, pc, kc, panel);
                     a = panel;
                 }
+                const int next_i0 = i0 + kMR;
                 for (int p = 0; p < col_panels; ++p) {
+                    if (pack_a && next_i0 < M)
+                        prefetch_a_panel_part(trans_a, A, lda, next_i0, std::min(kMR, M - next_i0), pc, kc, p,
+                                              col_panels);
                     const int j0 = jc + p * kNR;
                     compute_tile(rows, std::min(kNR, N - j0), trans_a, kc, a, a_ld, packed_b + p * kc * kNR,
                                  C + i0 * ldc + j0, ldc, add_c);
