@@ -17,6 +17,7 @@
 #include <limits>
 #include <map>
 #include <set>
+#include <utility>
 #include <stdexcept>
 
 #include "glulab/fileio.h"
@@ -182,11 +183,12 @@ std::vector<VariantRow> group_runs(const std::vector<Run>& runs) {
         row.matrices = group.front()->matrices;
         row.d_ff = group.front()->d_ff;
         row.params = group.front()->params;
-        std::set<long long> seeds;
+        std::map<long long, std::string> seed_dirs;  // a seed counted twice would fake agreement
         for (const Run* r : group) {
-            if (!seeds.insert(r->seed).second)
-                throw std::runtime_error("two runs of " + ffn + " with seed " + std::to_string(r->seed) + " (" + r->dir +
-                                         " and another); give each seed once");
+            const auto [it, fresh] = seed_dirs.emplace(r->seed, r->dir);
+            if (!fresh)
+                throw std::runtime_error("two runs of " + ffn + " with seed " + std::to_string(r->seed) + " (" +
+                                         it->second + " and " + r->dir + "); give each seed once");
             row.losses.push_back(r->val_loss);
         }
         row.mean = stats::mean(row.losses);
@@ -217,19 +219,18 @@ void add_ranks_and_differences(std::vector<VariantRow>& rows) {
     }
 }
 
-// GLU family minus non-gated: a contrast of variant means, each side weighted equally.
+// GLU family minus non-gated: a contrast of variant means, each side weighted equally, over the
+// variants of the table that the paper has; the paper's figure over the same variants beside it.
 void add_family_contrast(Comparison& c) {
     std::vector<std::vector<double>> groups;
-    std::vector<double> gated_flags, paper_values;
-    for (const VariantRow& r : c.rows) {
-        const PaperFigure* p = paper_figure(r.ffn);
-        if (!p) continue;
-        groups.push_back(r.losses);
-        gated_flags.push_back(p->gated ? 1.0 : 0.0);
-        paper_values.push_back(p->log_perplexity);
-    }
-    const double n_gated = std::count(gated_flags.begin(), gated_flags.end(), 1.0);
-    const double n_plain = static_cast<double>(gated_flags.size()) - n_gated;
+    std::vector<const PaperFigure*> figures;
+    for (const VariantRow& r : c.rows)
+        if (const PaperFigure* p = paper_figure(r.ffn)) {
+            groups.push_back(r.losses);
+            figures.push_back(p);
+        }
+    const auto n_gated = static_cast<double>(std::count_if(figures.begin(), figures.end(), [](auto p) { return p->gated; }));
+    const double n_plain = static_cast<double>(figures.size()) - n_gated;
     if (n_gated == 0 || n_plain == 0) {
         c.family = {kNaN, kNaN, kNaN, kNaN};
         c.paper_family = kNaN;
@@ -237,9 +238,9 @@ void add_family_contrast(Comparison& c) {
     }
     std::vector<double> weights;
     c.paper_family = 0.0;
-    for (size_t i = 0; i < groups.size(); ++i) {
-        weights.push_back(gated_flags[i] == 1.0 ? 1.0 / n_gated : -1.0 / n_plain);
-        c.paper_family += weights.back() * paper_values[i];
+    for (const PaperFigure* p : figures) {
+        weights.push_back(p->gated ? 1.0 / n_gated : -1.0 / n_plain);
+        c.paper_family += weights.back() * p->log_perplexity;
     }
     c.family = stats::contrast_ci95(groups, weights);
 }
@@ -269,7 +270,8 @@ std::string verdict(const Comparison& c) {
     const std::string size = fixed(std::fabs(f.estimate), 4);
     const std::string direction = f.estimate < 0 ? "lower" : "higher";
     if (!f.defined())
-        return "With one seed per variant there is no measure of seed noise, so the GLU family's " + direction +
+        return std::string(finite(c.typical_std) ? "With only one seed of some variants" : "With one seed per variant") +
+               " there is no measure of seed noise, so the GLU family's " + direction +
                " mean loss (by " + size + " nats/byte) cannot be told apart from chance; run at least 3 seeds per variant.";
     if (f.high < 0.0)
         return "The GLU family beats the non-gated variants: its mean validation loss is lower by " + size +
