@@ -99,7 +99,7 @@ inline void prefetch_a_panel_part(bool trans_a, const float* A, long lda, int i0
 // ---- the micro-kernel ----
 // C[0:ROWS, 0:kNR] = (add_c ? C : 0) + A[0:ROWS, 0:kc] @ Bp[0:kc, 0:kNR]
 // A element (r, k) is a[r * lda + k], or a[k * lda + r] when A_TRANS (A stored k-major).
-// Bp is a packed panel: kc rows of kNR floats, 64-byte aligned.
+// Bp is a packed panel: kc rows of kNR floats (64-byte aligned unless B came packed already).
 // ROWS < kMR happens only on the last row panel of C; the template keeps those tiles fast too.
 #if defined(__AVX512F__)
 template <int ROWS, bool A_TRANS>
@@ -108,8 +108,8 @@ void micro_kernel(int kc, const float* a, long lda, const float* bp, float* c, l
     __m512 acc0[ROWS], acc1[ROWS];  // columns 0..15 and 16..31 of each row
     for (int r = 0; r < ROWS; ++r) acc0[r] = acc1[r] = _mm512_setzero_ps();
     for (int k = 0; k < kc; ++k, bp += kNR) {
-        const __m512 b0 = _mm512_load_ps(bp);
-        const __m512 b1 = _mm512_load_ps(bp + 16);
+        const __m512 b0 = _mm512_loadu_ps(bp);
+        const __m512 b1 = _mm512_loadu_ps(bp + 16);
         for (int r = 0; r < ROWS; ++r) {
             const __m512 ar = _mm512_set1_ps(A_TRANS ? a[static_cast<long>(k) * lda + r] : a[r * lda + k]);
             acc0[r] = _mm512_fmadd_ps(ar, b0, acc0[r]);
@@ -134,8 +134,8 @@ void micro_kernel(int kc, const float* a, long lda, const float* bp, float* c, l
     __m256 acc0[ROWS], acc1[ROWS];  // columns 0..7 and 8..15 of each row
     for (int r = 0; r < ROWS; ++r) acc0[r] = acc1[r] = _mm256_setzero_ps();
     for (int k = 0; k < kc; ++k, bp += kNR) {
-        const __m256 b0 = _mm256_load_ps(bp);
-        const __m256 b1 = _mm256_load_ps(bp + 8);
+        const __m256 b0 = _mm256_loadu_ps(bp);
+        const __m256 b1 = _mm256_loadu_ps(bp + 8);
         for (int r = 0; r < ROWS; ++r) {
             const __m256 ar = _mm256_set1_ps(A_TRANS ? a[static_cast<long>(k) * lda + r] : a[r * lda + k]);
             acc0[r] = _mm256_fmadd_ps(ar, b0, acc0[r]);
@@ -332,8 +332,14 @@ void gemm_blocked(bool trans_a, bool trans_b, int M, int N, int K, const float* 
         for (int pc = 0; pc < K; pc += kKC) {
             const int kc = std::min(kKC, K - pc);
             const bool add_c = accumulate || pc > 0;  // later slices add onto the earlier ones
-            float* packed_b = t_packed_b.get(static_cast<size_t>(col_panels) * kc * kNR);
-            pack_b_block(trans_b, B, ldb, pc, kc, jc, nc, packed_b, parallel);
+            // A B that is one whole panel wide with rows of exactly kNR floats is its own packed
+            // form: attention's v, k and their gradients (T x hd) when hd = kNR.
+            const float* packed_b = B + pc * ldb;
+            if (trans_b || N != kNR || ldb != kNR) {
+                float* buffer = t_packed_b.get(static_cast<size_t>(col_panels) * kc * kNR);
+                pack_b_block(trans_b, B, ldb, pc, kc, jc, nc, buffer, parallel);
+                packed_b = buffer;
+            }
 #pragma omp parallel for schedule(static) if (parallel && row_panels > 1)
             for (int ip = 0; ip < row_panels; ++ip) {
                 const int i0 = ip * kMR;
@@ -347,7 +353,7 @@ void gemm_blocked(bool trans_a, bool trans_b, int M, int N, int K, const float* 
                 }
                 const int next_i0 = i0 + kMR;
                 for (int p = 0; p < col_panels; ++p) {
-                    if (pack_a && next_i0 < M)
+                    if (next_i0 < M)
                         prefetch_a_panel_part(trans_a, A, lda, next_i0, std::min(kMR, M - next_i0), pc, kc, p,
                                               col_panels);
                     const int j0 = jc + p * kNR;
