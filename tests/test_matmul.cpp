@@ -105,6 +105,11 @@ TEST_CASE("gemm: matches gemm_reference on awkward sizes, every transpose, accum
             // Leading dims wider than the matrix.
             check_against_reference(ta, tb, 17, 33, 15, false, rng, 5);
             check_against_reference(ta, tb, 31, 100, 63, true, rng, 16);
+            // Exactly one register tile wide (B is then read in place when stored K x N), and one
+            // tile of A rows; with K past one KC slice.
+            check_against_reference(ta, tb, 45, 32, 300, (n++ % 2) == 1, rng);
+            check_against_reference(ta, tb, 12, 32, 32, false, rng);
+            check_against_reference(ta, tb, 12, 64, 16, true, rng);
             // Across the cache blocks: K past one KC slice, N past one NC block.
             check_against_reference(ta, tb, 257, 191, 383, (n++ % 2) == 1, rng);
             check_against_reference(ta, tb, 13, 800, 600, true, rng, 3);
@@ -124,30 +129,31 @@ TEST_CASE("gemm: accumulate adds onto C, and K = 0 gives zeros") {
 
 TEST_CASE("gemm_batched: items match single gemm calls, with a shared and a per-item B") {
     Rng rng(5);
+    const int count = 7, M = 19, K = 33;
     for (bool ta : {false, true})
         for (bool tb : {false, true})
-            for (long shared : {0, 1}) {
-                const int count = 7, M = 19, N = 45, K = 33;
-                const int lda = ta ? M : K, ldb = tb ? K : N;
-                const long sa = static_cast<long>(M) * K + 3, sb = shared ? 0 : static_cast<long>(K) * N + 5,
-                           sc = static_cast<long>(M) * N + 1;
-                const std::vector<float> A = random_values(count * sa, rng);
-                const std::vector<float> B = random_values(shared ? K * N : count * sb, rng);
-                std::vector<float> C = random_values(count * sc, rng);
-                std::vector<float> expected = C;
-                gemm_batched(count, ta, tb, M, N, K, A.data(), lda, sa, B.data(), ldb, sb, C.data(), N, sc, true);
-                for (int i = 0; i < count; ++i)
-                    gemm(ta, tb, M, N, K, A.data() + i * sa, lda, B.data() + i * sb, ldb, expected.data() + i * sc, N,
-                         true);
-                INFO("trans_a " << ta << " trans_b " << tb << " shared B " << shared);
-                CHECK(C == expected);  // the same code per item: bit-identical
-                // and against the reference for one item
-                std::vector<float> ref(static_cast<size_t>(M) * N);
-                gemm_reference(ta, tb, M, N, K, A.data() + 6 * sa, lda, B.data() + 6 * sb, ldb, ref.data(), N, false);
-                std::vector<float> fast(ref.size());
-                gemm(ta, tb, M, N, K, A.data() + 6 * sa, lda, B.data() + 6 * sb, ldb, fast.data(), N, false);
-                for (size_t e = 0; e < ref.size(); ++e) CHECK(fast[e] == doctest::Approx(ref[e]).epsilon(1e-4));
-            }
+            for (bool shared : {false, true})
+                for (int N : {45, 32}) {  // 32: attention's (T x hd) operands when hd = 32
+                    const int lda = ta ? M : K, ldb = tb ? K : N;
+                    const long sa = static_cast<long>(M) * K + 3, sc = static_cast<long>(M) * N + 1;
+                    const long sb = shared ? 0 : static_cast<long>(K) * N + 5;
+                    const std::vector<float> A = random_values(count * sa, rng);
+                    const std::vector<float> B = random_values(shared ? K * N : count * sb, rng);
+                    std::vector<float> C = random_values(count * sc, rng);
+                    std::vector<float> expected = C;
+                    gemm_batched(count, ta, tb, M, N, K, A.data(), lda, sa, B.data(), ldb, sb, C.data(), N, sc, true);
+                    for (int i = 0; i < count; ++i)
+                        gemm(ta, tb, M, N, K, A.data() + i * sa, lda, B.data() + i * sb, ldb, expected.data() + i * sc,
+                             N, true);
+                    INFO("trans_a " << ta << " trans_b " << tb << " shared B " << shared << " N " << N);
+                    CHECK(C == expected);  // the same code per item: bit-identical
+                    // and one item against the reference
+                    std::vector<float> ref(static_cast<size_t>(M) * N), fast(ref.size());
+                    gemm_reference(ta, tb, M, N, K, A.data() + 6 * sa, lda, B.data() + 6 * sb, ldb, ref.data(), N,
+                                   false);
+                    gemm(ta, tb, M, N, K, A.data() + 6 * sa, lda, B.data() + 6 * sb, ldb, fast.data(), N, false);
+                    for (size_t e = 0; e < ref.size(); ++e) CHECK(fast[e] == doctest::Approx(ref[e]).epsilon(1e-4));
+                }
 }
 
 TEST_CASE("gemm: bit-identical results with 1 and 2 OpenMP threads") {
@@ -166,19 +172,22 @@ TEST_CASE("gemm: bit-identical results with 1 and 2 OpenMP threads") {
             gemm(ta, tb, M, N, K, A.data(), lda, B.data(), ldb, C2.data(), N, false);
             CHECK(std::memcmp(C1.data(), C2.data(), C1.size() * sizeof(float)) == 0);
 
-            // batched: 3 items is "few" (split over tiles) with 2 threads and "many" (one per thread) with 1
-            const int count = 3, m = 40, n = 70, k = 50;
-            const std::vector<float> Ab = random_values(static_cast<size_t>(count) * m * k, rng);
-            const std::vector<float> Bb = random_values(static_cast<size_t>(count) * k * n, rng);
-            std::vector<float> D1(static_cast<size_t>(count) * m * n), D2(D1.size());
-            const int ldab = ta ? m : k, ldbb = tb ? k : n;
-            omp_set_num_threads(1);
-            gemm_batched(count, ta, tb, m, n, k, Ab.data(), ldab, m * k, Bb.data(), ldbb, k * n, D1.data(), n, m * n,
-                         false);
-            omp_set_num_threads(2);
-            gemm_batched(count, ta, tb, m, n, k, Ab.data(), ldab, m * k, Bb.data(), ldbb, k * n, D2.data(), n, m * n,
-                         false);
-            CHECK(std::memcmp(D1.data(), D2.data(), D1.size() * sizeof(float)) == 0);
+            // batched, big enough to be split: 3 items is "few" with 2 threads (each split over
+            // its tiles) and "many" with 1; 8 items run one per thread with both.
+            for (int count : {3, 8}) {
+                const int m = count == 3 ? 100 : 64, n = count == 3 ? 130 : 64, k = count == 3 ? 90 : 64;
+                const std::vector<float> Ab = random_values(static_cast<size_t>(count) * m * k, rng);
+                const std::vector<float> Bb = random_values(static_cast<size_t>(count) * k * n, rng);
+                std::vector<float> D1(static_cast<size_t>(count) * m * n), D2(D1.size());
+                const int ldab = ta ? m : k, ldbb = tb ? k : n;
+                omp_set_num_threads(1);
+                gemm_batched(count, ta, tb, m, n, k, Ab.data(), ldab, m * k, Bb.data(), ldbb, k * n, D1.data(), n,
+                             m * n, false);
+                omp_set_num_threads(2);
+                gemm_batched(count, ta, tb, m, n, k, Ab.data(), ldab, m * k, Bb.data(), ldbb, k * n, D2.data(), n,
+                             m * n, false);
+                CHECK(std::memcmp(D1.data(), D2.data(), D1.size() * sizeof(float)) == 0);
+            }
         }
 }
 
@@ -250,10 +259,11 @@ TEST_CASE("matmul: backward accumulates, and is bit-identical with 1 and 2 threa
     auto run = [](int threads) {
         omp_set_num_threads(threads);
         Rng rng(9);
-        Tensor x = random_tensor({3, 50, 70}, rng);    // (B, T, d)
-        Tensor W = random_tensor({70, 90}, rng);       // (d, F)
-        Tensor q = random_tensor({2, 3, 40, 16}, rng); // (B, H, T, hd)
-        Tensor k = random_tensor({2, 3, 40, 16}, rng);
+        // Big enough that gemm splits the work (it runs small products on one thread).
+        Tensor x = random_tensor({4, 64, 96}, rng);    // (B, T, d)
+        Tensor W = random_tensor({96, 160}, rng);      // (d, F)
+        Tensor q = random_tensor({2, 4, 64, 32}, rng); // (B, H, T, hd)
+        Tensor k = random_tensor({2, 4, 64, 32}, rng);
         Tensor y = matmul(x, W);                        // (B, T, F)
         Tensor s = matmul(q, k, false, true);           // (B, H, T, T)
         Tensor loss = add(sum(mul(y, y)), sum(mul(s, s)));

@@ -71,6 +71,10 @@ constexpr const char* kKernelName = "scalar 4x8 (KC 256, NC 768)";
 constexpr int kKC = 256;  // slice of the sum: the A panel (MR x KC) fits L1
 constexpr int kNC = 768;  // block of columns: the packed B block (KC x NC) fits L2
 
+// Below this many multiply-adds a product runs on one thread: starting and joining a team costs
+// a few microseconds, as long as ~2^20 multiply-adds take (and far more on a busy machine).
+constexpr double kMinParallelWork = 1 << 20;
+
 // ---- prefetching ----
 // The operands of training are megabytes (an activation of the small preset is 2048 x 768 floats,
 // 6 MB) and come from L3, whose latency the compute can hide only if the loads are asked for
@@ -369,7 +373,8 @@ void gemm_blocked(bool trans_a, bool trans_b, int M, int N, int K, const float* 
 
 void gemm(bool trans_a, bool trans_b, int M, int N, int K, const float* A, int lda, const float* B, int ldb,
           float* C, int ldc, bool accumulate) {
-    gemm_blocked(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate, true);
+    const bool parallel = static_cast<double>(M) * N * K >= kMinParallelWork;
+    gemm_blocked(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate, parallel);
 }
 
 void gemm_batched(int count, bool trans_a, bool trans_b, int M, int N, int K, const float* A, int lda,
@@ -378,16 +383,17 @@ void gemm_batched(int count, bool trans_a, bool trans_b, int M, int N, int K, co
     // Many items (attention: batch x heads): one whole product per thread, no sharing inside an
     // item. Few items: one after the other, each split over its row panels. Either way each
     // element of C is computed by the same code in the same order, so the bits are the same.
+    const double work = static_cast<double>(M) * N * K;  // per item
     const bool by_item = count >= 2 * omp_get_max_threads();
     if (by_item) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (work * count >= kMinParallelWork)
         for (int i = 0; i < count; ++i)
             gemm_blocked(trans_a, trans_b, M, N, K, A + i * stride_a, lda, B + i * stride_b, ldb, C + i * stride_c,
                          ldc, accumulate, false);
     } else {
         for (int i = 0; i < count; ++i)
             gemm_blocked(trans_a, trans_b, M, N, K, A + i * stride_a, lda, B + i * stride_b, ldb, C + i * stride_c,
-                         ldc, accumulate, true);
+                         ldc, accumulate, work >= kMinParallelWork);
     }
 }
 
