@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstdio>
 #include <stdexcept>
+#include <utility>
 
 namespace glulab::svg {
 
@@ -351,7 +352,9 @@ std::string bar_chart(const BarChart& c) {
     f.y = bar_ticks(c);
     f.top = title_height(c.title, c.subtitle);
     f.left = y_axis_width(f.y, !c.y_label.empty());
-    f.width = c.width - f.left - 24.0;
+    // The reference line's label sits right of the plot area, where no bar can hide it.
+    const bool labelled_reference = finite(c.reference) && !c.reference_label.empty();
+    f.width = c.width - f.left - (labelled_reference ? text_width(c.reference_label, 11) + 14.0 : 24.0);
     f.height = c.height - f.top - 48.0;
     if (f.width < 50 || f.height < 50) throw std::invalid_argument("bar_chart: the image is too small for its labels");
 
@@ -373,9 +376,12 @@ std::string bar_chart(const BarChart& c) {
         if (finite(b.error)) {
             const double e = std::fabs(b.error), top = f.px_y(b.value + e), bottom = f.px_y(b.value - e);
             const double cap = bar_w / 4;
-            doc.line(cx, top, cx, bottom, "#222222", 1.5);
-            doc.line(cx - cap, top, cx + cap, top, "#222222", 1.5);
-            doc.line(cx - cap, bottom, cx + cap, bottom, "#222222", 1.5);
+            // A white halo under the dark strokes keeps the error bar visible on a dark bar.
+            for (const auto& [colour, width] : {std::pair<const char*, double>{"#ffffff", 3.5}, {"#222222", 1.5}}) {
+                doc.line(cx, top, cx, bottom, colour, width);
+                doc.line(cx - cap, top, cx + cap, top, colour, width);
+                doc.line(cx - cap, bottom, cx + cap, bottom, colour, width);
+            }
             label_y = std::min(label_y, top);
         }
         doc.text(cx, label_y - 6, format_number(b.value, c.value_decimals), 11, "middle");
@@ -386,7 +392,7 @@ std::string bar_chart(const BarChart& c) {
     if (finite(c.reference)) {
         const double y = f.px_y(c.reference);
         doc.line(f.left, y, f.right(), y, "#444444", 1.2, " stroke-dasharray=\"6 4\"");
-        if (!c.reference_label.empty()) doc.text(f.right() - 4, y - 5, c.reference_label, 11, "end");
+        if (labelled_reference) doc.text(f.right() + 6, y + 4, c.reference_label, 11);
     }
     // A bar chart whose axis does not start at 0 exaggerates differences: say so on the chart.
     if (base != 0.0)
