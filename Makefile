@@ -9,7 +9,7 @@ WARN     := -Wall -Wextra -Wpedantic -Wshadow
 OPT      := -O3 -march=native
 CXXFLAGS ?= $(OPT)
 ALLFLAGS  = $(CXXSTD) $(WARN) $(CXXFLAGS) -fopenmp -Iinclude -MMD -MP
-LDFLAGS  += -fopenmp
+LINK     := -fopenmp  # always, even when LDFLAGS is set on the command line (make sanitize)
 
 BUILD    ?= build
 LIB_SRC  := $(filter-out src/cli/main.cpp,$(shell find src -name '*.cpp' | sort))
@@ -34,10 +34,10 @@ $(BUILD)/libglulab.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
 $(BUILD)/glulab: $(BUILD)/src/cli/main.o $(BUILD)/libglulab.a
-	$(CXX) $^ $(LDFLAGS) -o $@
+	$(CXX) $^ $(LINK) $(LDFLAGS) -o $@
 
 $(BUILD)/run_tests: $(TEST_OBJ) $(BUILD)/libglulab.a
-	$(CXX) $^ $(LDFLAGS) -o $@
+	$(CXX) $^ $(LINK) $(LDFLAGS) -o $@
 
 # doctest is a system header (Debian/Ubuntu: doctest-dev); say how to get it if it is missing.
 check-doctest:
@@ -53,6 +53,33 @@ sanitize: check-doctest
 	$(MAKE) BUILD=build-san CXXFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	  LDFLAGS="-fsanitize=address,undefined" build-san/run_tests build-san/glulab
 	GLULAB_BIN=build-san/glulab ASAN_OPTIONS=detect_leaks=1 ./build-san/run_tests
+
+## fuzz: libFuzzer targets in tests/fuzz/ (clang, ASan+UBSan), each run FUZZ_SECONDS (default 60); see tests/fuzz/README.md
+# The library is rebuilt under build-fuzz/ with coverage instrumentation (fuzzer-no-link). The
+# committed seeds in tests/fuzz/corpus/<target>/ are only read; what the fuzzer adds goes to
+# build-fuzz/corpus/<target>/, crashes to build-fuzz/artifacts/. One target at a time at the
+# lowest priority (nice 19), since fuzzing shares the machine with training. -close_fd_mask=3
+# drops the targets' own output (an error line per CLI input), not libFuzzer's or the sanitizers'.
+FUZZ_CXX     ?= clang++
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= checkpoint safetensors json cli
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_ENTRY   := tests/fuzz/fuzz_entry.h tests/fuzz/fuzz_target.h
+
+.PHONY: fuzz
+fuzz:
+	$(MAKE) BUILD=build-fuzz CXX=$(FUZZ_CXX) CXXFLAGS="-O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SAN)" \
+	  $(FUZZ_TARGETS:%=build-fuzz/fuzz_%)
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p build-fuzz/corpus/$$t build-fuzz/artifacts; \
+	  echo "== fuzz_$$t, $(FUZZ_SECONDS) s"; \
+	  nice -n 19 ./build-fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=30 -close_fd_mask=3 \
+	    -artifact_prefix=build-fuzz/artifacts/$$t- $$([ -f tests/fuzz/$$t.dict ] && echo -dict=tests/fuzz/$$t.dict) \
+	    build-fuzz/corpus/$$t tests/fuzz/corpus/$$t || exit 1; \
+	done
+
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.cpp $(FUZZ_ENTRY) build-fuzz/libglulab.a
+	$(FUZZ_CXX) $(CXXSTD) $(WARN) -O1 -g -fsanitize=fuzzer $(FUZZ_SAN) -fopenmp -Iinclude $< build-fuzz/libglulab.a -o $@
 
 ## data: put Tiny Shakespeare at data/tinyshakespeare.txt (copied from CORPUS_DIR if given, else downloaded; sha256 checked)
 data: $(DATA)

@@ -3,5 +3,5 @@
 # A few minutes on 2 cores; re-running skips the runs already finished.
 set -eu
 out=${OUT:-runs/quick}
-sh experiments/sweep.sh --preset tiny --steps "${STEPS:-600}" --seeds 1 --out "$out" --eval-every 100 --jobs 1
+sh experiments/sweep.sh --preset tiny --steps "${STEPS:-600}" --seeds 1 --out "$out" --eval-every 100 --jobs 2
 ${GLULAB_BIN:-build/glulab} report "$out" --out "$out" --title "Tiny preset, ${STEPS:-600} steps, seed 1 (make run)"

@@ -2,7 +2,10 @@
 #include <cstdio>
 #include <string>
 
+#include "glulab/bench.h"
 #include "glulab/cli.h"
+#include "glulab/dot.h"
+#include "glulab/report.h"
 
 namespace glulab::cli {
 
@@ -23,6 +26,13 @@ const Subcommand kSubcommands[] = {
     {"export", cmd_export, "write the weights as safetensors (PyTorch names and layout)",
      "glulab export --ckpt runs/demo/checkpoint.bin --out demo.safetensors"},
     {"inspect", cmd_inspect, "the parameter table of a model", "glulab inspect --preset small --ffn swiglu"},
+    {"report", cmd_report, "the comparison table, statistics and plots of finished runs",
+     "glulab report experiments/results/small --out experiments/results/small"},
+    {"plot", cmd_plot, "loss curves of runs as an SVG", "glulab plot runs/demo --out demo.svg"},
+    {"bench", cmd_bench, "speed of a training step: tokens/s, MFU, per-op profile, memory",
+     "glulab bench --preset small --ffn swiglu --threads 2"},
+    {"graph", cmd_graph, "the autograd graph of the FFN, a block or the model, as Graphviz DOT",
+     "glulab graph --ffn swiglu --scope ffn --out ffn_swiglu.dot"},
 };
 
 void print_help() {
