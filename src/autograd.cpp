@@ -1,8 +1,12 @@
 // autograd.cpp — recording ops, the reverse topological walk, and freeing the graph.
+// Two hooks report to the op profiler when one is active (profile.h); otherwise they cost a
+// thread-local load and a branch per op.
 #include "glulab/autograd.h"
 
 #include <stdexcept>
 #include <unordered_set>
+
+#include "glulab/profile.h"
 
 namespace glulab {
 
@@ -36,6 +40,10 @@ NoGradGuard::NoGradGuard() : previous_(t_grad_enabled) { t_grad_enabled = false;
 NoGradGuard::~NoGradGuard() { t_grad_enabled = previous_; }
 
 Tensor record(Tensor out, const char* op, std::initializer_list<Tensor> inputs, BackwardFn backward) {
+    // Profiler hook: every op calls record() right after its forward kernel, so the profiler
+    // charges the time since the previous op to this one. It comes before the early returns
+    // below, so ops are seen in no-grad mode and on inputs that need no gradient too.
+    if (Profiler* profiler = active_profiler()) profiler->op_forward(op, *out.impl(), inputs);
     if (!t_grad_enabled) return out;
     bool any = false;
     for (const Tensor& in : inputs) any = any || in.requires_grad();
@@ -58,9 +66,13 @@ void backward(const Tensor& root, const float* seed) {
     for (size_t i = 0; i < r->numel(); ++i) g[i] += seed ? seed[i] : 1.0f;
 
     std::vector<TensorImpl*> order = topological_order(r);
+    Profiler* profiler = active_profiler();  // null unless a ProfileScope is open (profile.h)
     for (auto it = order.rbegin(); it != order.rend(); ++it) {
         TensorImpl* t = *it;
-        if (t->grad_fn && !t->grad.empty()) t->grad_fn->backward(*t);
+        if (!t->grad_fn || t->grad.empty()) continue;
+        const auto start = Profiler::Clock::now();
+        t->grad_fn->backward(*t);
+        if (profiler) profiler->op_backward(*t->grad_fn, *t, start);  // times each closure
     }
     // Free the graph: dropping each Node releases its saved inputs and closure state.
     for (TensorImpl* t : order) t->grad_fn.reset();

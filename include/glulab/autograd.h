@@ -10,6 +10,8 @@
 //     the sum of both contributions.
 //  3. Afterwards the graph is freed: every Node is detached from its output, which drops the
 //     saved activations, so memory does not grow from step to step.
+// While a ProfileScope is open (profile.h), record() and the backward walk also report each op's
+// forward and backward time to the profiler.
 //
 // A closure never holds its own output (that would be a shared_ptr cycle and a leak): the
 // output is passed to it as an argument instead.
