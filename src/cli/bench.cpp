@@ -1,0 +1,176 @@
+// bench.cpp — `glulab bench`: how fast a real training step runs (issue 5).
+//
+// Runs warm-up steps, then timed steps of the training recipe (forward, backward, clipping,
+// AdamW) on random bytes, so no corpus is needed, and reports:
+//   - tokens/s and ms per step, both the median over the timed steps (robust to a noisy machine);
+//   - model FLOPs per token (bench.h), achieved GFLOP/s, and the utilisation (MFU) against the
+//     FMA peak measured by the command itself (gemm.h), with the same number of threads;
+//   - the per-op profile of the timed steps and the GFLOP/s of each matmul shape (profile.h);
+//   - the peak resident memory of the process.
+// `--peak` prints only the measured FMA peak for 1..K threads; `--json` one object instead of text.
+//
+// Deliberately left out: data loading (random bytes cost nothing to sample), evaluation, and
+// checkpointing, which are not part of the step.
+#include "glulab/bench.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "glulab/data.h"
+#include "glulab/gemm.h"
+#include "glulab/json.h"
+#include "glulab/optim.h"
+#include "glulab/options.h"
+#include "glulab/profile.h"
+#include "glulab/rng.h"
+
+namespace glulab {
+
+double model_flops_per_token(const Model& model) {
+    const ModelConfig& c = model.config();
+    return 6.0 * static_cast<double>(model.parameter_count()) + 12.0 * c.n_layer * c.ctx * c.d_model;
+}
+
+}  // namespace glulab
+
+namespace glulab::cli {
+
+namespace {
+
+const CommandSpec& bench_spec() {
+    static const CommandSpec spec{
+        "bench",
+        "Time real training steps (forward, backward, clipping, AdamW) on random bytes: tokens/s, ms per step,\n"
+        "model FLOPs utilisation against the measured FMA peak, the per-op profile and peak memory.",
+        "glulab bench --preset small --ffn swiglu --steps 20 --threads 2",
+        {{"preset", "NAME", "model size: tiny, small or base", "small"},
+         {"ffn", "NAME", "relu, gelu, swish, glu, bilinear, reglu, geglu or swiglu", "swiglu"},
+         {"steps", "N", "timed steps (the medians are over these)", "20"},
+         {"warmup", "N", "untimed steps first (caches, allocator, thread pool)", "3"},
+         {"batch", "B", "sequences per step", "16"},
+         {"threads", "K", "OpenMP threads", "what OpenMP would use"},
+         {"json", "", "print one JSON object instead of the text report", ""},
+         {"peak", "", "print only the measured FMA peak GFLOP/s for 1..K threads", ""}},
+        ""};
+    return spec;
+}
+
+double median(std::vector<double> x) {
+    std::sort(x.begin(), x.end());
+    const size_t n = x.size();
+    return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
+}
+
+// B random windows of T + 1 bytes: T inputs and their T next-byte targets.
+Batch random_batch(Rng& rng, int B, int T) {
+    Batch b;
+    b.B = B;
+    b.T = T;
+    for (int i = 0; i < B; ++i) {
+        std::vector<int> window(T + 1);
+        for (int& byte : window) byte = static_cast<int>(rng.below(kVocab));
+        b.tokens.insert(b.tokens.end(), window.begin(), window.end() - 1);
+        b.targets.insert(b.targets.end(), window.begin() + 1, window.end());
+    }
+    return b;
+}
+
+struct BenchRun {
+    std::vector<double> step_s;  // the timed steps, in seconds
+    Profiler profiler;           // the timed steps' ops
+};
+
+// The training recipe's step, as train.cpp runs it, `warmup + steps` times; the timed steps are
+// also profiled (the profiler adds two clock reads per op, well under 1% of a step).
+BenchRun run_steps(Model& model, int batch, long warmup, long steps) {
+    ParameterList& params = model.parameters();
+    AdamW optimizer(params);
+    const ScheduleConfig schedule;
+    Rng rng(1);
+    BenchRun run;
+    for (long s = 0; s < warmup + steps; ++s) {
+        const Batch b = random_batch(rng, batch, model.config().ctx);
+        const auto t0 = std::chrono::steady_clock::now();
+        zero_gradients(params);
+        ProfileScope profiling(s >= warmup ? &run.profiler : nullptr);  // from the forward to AdamW
+        Tensor loss = model.loss(b.tokens, b.targets, b.B, b.T);
+        loss.backward();
+        clip_grad_norm(params, 1.0);
+        optimizer.step(params, learning_rate(schedule, s, warmup + steps));
+        profiling.stop();
+        if (s >= warmup) run.step_s.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
+    return run;
+}
+
+int print_peaks(int threads, bool as_json) {
+    std::string list;
+    for (int t = 1; t <= threads; ++t) {
+        const double peak = measure_fma_peak_gflops(t);
+        if (!as_json) std::printf("FMA peak, %d thread%s: %.1f GFLOP/s\n", t, t == 1 ? "" : "s", peak);
+        list += (t > 1 ? "," : "") + json::number_to_string(peak);
+    }
+    if (as_json) std::printf("%s\n", json::Writer().add("kernel", gemm_kernel_name()).add_raw("peak_gflops", "[" + list + "]").str().c_str());
+    return 0;
+}
+
+}  // namespace
+
+int cmd_bench(const Args& args) {
+    return run_command(bench_spec(), args, [](const Options& opt) {
+        const ModelConfig config = preset_config(opt.text("preset", "small"), parse_ffn(opt.text("ffn", "swiglu")));
+        const long steps = opt.integer("steps", 20, 1, 1000000);
+        const long warmup = opt.integer("warmup", 3, 0, 1000000);
+        const int batch = static_cast<int>(opt.integer("batch", 16, 1, 65536));
+        const int threads = static_cast<int>(opt.integer("threads", omp_get_max_threads(), 1, 1024));
+        const bool as_json = opt.flag("json");
+        omp_set_num_threads(threads);
+        if (opt.flag("peak")) return print_peaks(threads, as_json);
+
+        Model model(config);
+        model.init(1);
+        const double peak = measure_fma_peak_gflops(threads);  // before the run: also wakes the cores
+        const BenchRun run = run_steps(model, batch, warmup, steps);
+
+        const double step_s = median(run.step_s);
+        const double tokens_per_step = static_cast<double>(batch) * config.ctx;
+        const double tokens_per_sec = tokens_per_step / step_s;
+        const double flops_per_token = model_flops_per_token(model);
+        const double gflops = flops_per_token * tokens_per_sec * 1e-9;
+        if (as_json) {
+            json::Writer w;
+            w.add("preset", config.preset).add("ffn", ffn_name(config.ffn)).add("threads", threads);
+            w.add("batch", batch).add("steps", steps).add("warmup", warmup);
+            w.add("params", static_cast<long long>(model.parameter_count())).add("flops_per_token", flops_per_token);
+            w.add("tokens_per_sec", tokens_per_sec).add("step_ms", step_s * 1e3);
+            w.add("step_ms_min", *std::min_element(run.step_s.begin(), run.step_s.end()) * 1e3);
+            w.add("gflops", gflops).add("mfu", gflops / peak).add("peak_gflops", peak);
+            w.add("peak_rss_mb", peak_rss_mb()).add("kernel", gemm_kernel_name());
+            std::printf("%s\n", w.str().c_str());
+            return 0;
+        }
+        std::printf("glulab bench: %s / %s (d %d, H %d, N %d, T %d, d_ff %d), %zu parameters\n", config.preset.c_str(),
+                    ffn_name(config.ffn).c_str(), config.d_model, config.n_head, config.n_layer, config.ctx,
+                    config.d_ff(), model.parameter_count());
+        std::printf("  %d thread%s, batch %d x %d tokens, %ld warm-up + %ld timed steps, gemm %s\n\n", threads,
+                    threads == 1 ? "" : "s", batch, config.ctx, warmup, steps, gemm_kernel_name());
+        std::printf("step time        %.2f ms (median; min %.2f, max %.2f)\n", step_s * 1e3,
+                    *std::min_element(run.step_s.begin(), run.step_s.end()) * 1e3,
+                    *std::max_element(run.step_s.begin(), run.step_s.end()) * 1e3);
+        std::printf("throughput       %.0f tokens/s\n", tokens_per_sec);
+        std::printf("model FLOPs      6 x %zu params + 12 x N %d x T %d x d %d = %.3f MFLOP per token\n",
+                    model.parameter_count(), config.n_layer, config.ctx, config.d_model, flops_per_token * 1e-6);
+        std::printf("achieved         %.1f GFLOP/s = %.1f%% of the measured FMA peak (%.1f GFLOP/s, %d thread%s)\n\n",
+                    gflops, 100.0 * gflops / peak, peak, threads, threads == 1 ? "" : "s");
+        print_profile(std::cout, run.profiler, steps);
+        return 0;
+    });
+}
+
+}  // namespace glulab::cli
