@@ -26,6 +26,7 @@ struct TrainOptions {
     int threads = 0;            // 0: what OpenMP would use
     long stop_after = 0;        // > 0: stop (with a checkpoint) after this many steps of the schedule
     std::string resume_dir;     // non-empty: continue from resume_dir/checkpoint.bin
+    bool profile = false;       // print the per-op profile of the training steps at the end (profile.h)
 };
 
 struct TrainResult {

@@ -29,7 +29,8 @@ const CommandSpec& train_spec() {
          {"log-every", "N", "a progress line every N steps", "10"},
          {"threads", "K", "OpenMP threads", "what OpenMP would use"},
          {"stop-after", "K", "run K steps of the schedule, checkpoint, and stop (resume later)", ""},
-         {"resume", "DIR", "continue the run whose checkpoint is DIR/checkpoint.bin", ""}},
+         {"resume", "DIR", "continue the run whose checkpoint is DIR/checkpoint.bin", ""},
+         {"profile", "", "at the end, print the time, FLOPs and GFLOP/s of each op type in the steps", ""}},
         ""};
     return spec;
 }
@@ -52,6 +53,7 @@ int cmd_train(const Args& args) {
         o.threads = static_cast<int>(opt.integer("threads", omp_get_max_threads(), 1, 1024));
         o.stop_after = opt.integer("stop-after", 0, 1, 100000000);
         o.resume_dir = opt.text("resume");
+        o.profile = opt.flag("profile");
         if (o.resume_dir.empty() && opt.has("resume")) throw UsageError("--resume needs a run folder");
         if (!opt.has("out") && !o.resume_dir.empty()) o.out_dir = o.resume_dir;
         const TrainResult r = train(o, std::cout);

@@ -20,6 +20,7 @@
 #include "glulab/autograd.h"
 #include "glulab/fileio.h"
 #include "glulab/json.h"
+#include "glulab/profile.h"
 #include "glulab/train_state.h"
 
 namespace glulab {
@@ -182,6 +183,7 @@ TrainResult train(const TrainOptions& o, std::ostream& log) {
         << ", seed " << o.seed << ", threads " << omp_get_max_threads() << "\n";
 
     SignalScope signals;
+    Profiler profiler;  // --profile: every op of the training steps, not of evaluation
     TrainResult result;
     double train_seconds = 0.0, last_loss = 0.0;
     auto window_start = Clock::now();
@@ -192,6 +194,7 @@ TrainResult train(const TrainOptions& o, std::ostream& log) {
         const auto t0 = Clock::now();
         const Batch batch = sampler.next();
         zero_gradients(params);
+        ProfileScope profiling(o.profile ? &profiler : nullptr);  // from the forward to AdamW
         Tensor loss = model.loss(batch.tokens, batch.targets, batch.B, batch.T);
         last_loss = loss.item();
         if (!std::isfinite(last_loss))
@@ -205,6 +208,7 @@ TrainResult train(const TrainOptions& o, std::ostream& log) {
         const double grad_norm = clip_grad_norm(params, o.clip);
         const float lr = learning_rate(o.schedule, step, o.steps);
         optimizer.step(params, lr);
+        profiling.stop();
         const double dt = seconds_since(t0);
         train_seconds += dt;
         ++window_steps;
@@ -236,6 +240,7 @@ TrainResult train(const TrainOptions& o, std::ostream& log) {
         }
     }
 
+    if (o.profile) print_profile(log, profiler, step - start);
     if (step == o.steps && start == o.steps) result.val_loss = evaluate(model, val_batches);  // resumed a finished run
     result.steps_done = step;
     result.wall_s = seconds_since(t_start);
