@@ -60,6 +60,8 @@ sanitize: check-doctest
 # build-fuzz/corpus/<target>/, crashes to build-fuzz/artifacts/. One target at a time at the
 # lowest priority (nice 19), since fuzzing shares the machine with training. -close_fd_mask=3
 # drops the targets' own output (an error line per CLI input), not libFuzzer's or the sanitizers'.
+# Paths are absolute because the CLI target works inside a sandbox folder (its cwd), and a
+# crash or timeout there would otherwise save the input under the sandbox and lose it.
 FUZZ_CXX     ?= clang++
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?= checkpoint safetensors json cli
@@ -74,8 +76,8 @@ fuzz:
 	  mkdir -p build-fuzz/corpus/$$t build-fuzz/artifacts; \
 	  echo "== fuzz_$$t, $(FUZZ_SECONDS) s"; \
 	  nice -n 19 ./build-fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=30 -close_fd_mask=3 \
-	    -artifact_prefix=build-fuzz/artifacts/$$t- $$([ -f tests/fuzz/$$t.dict ] && echo -dict=tests/fuzz/$$t.dict) \
-	    build-fuzz/corpus/$$t tests/fuzz/corpus/$$t || exit 1; \
+	    -artifact_prefix=$(CURDIR)/build-fuzz/artifacts/$$t- $$([ -f tests/fuzz/$$t.dict ] && echo -dict=tests/fuzz/$$t.dict) \
+	    $(CURDIR)/build-fuzz/corpus/$$t $(CURDIR)/tests/fuzz/corpus/$$t || exit 1; \
 	done
 
 build-fuzz/fuzz_%: tests/fuzz/fuzz_%.cpp $(FUZZ_ENTRY) build-fuzz/libglulab.a
