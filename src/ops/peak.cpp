@@ -10,7 +10,9 @@
 // kept, since a shared machine can only make a run slower, never faster.
 //
 // Deliberately left out: the clock frequency (not portably readable), hyper-threading effects.
+#if defined(__AVX2__) || defined(__AVX512F__)
 #include <immintrin.h>
+#endif
 #include <omp.h>
 
 #include <algorithm>
