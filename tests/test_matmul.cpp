@@ -294,15 +294,20 @@ double median(std::vector<double> v) {
     return v[v.size() / 2];
 }
 
-// GFLOP/s of one batched product, the median of `reps` timed runs after a warm-up.
-double gemm_gflops(int count, bool ta, bool tb, int M, int N, int K, int reps) {
+// GFLOP/s of one batched product over `reps` timed runs after a warm-up: the median and the best.
+// On a shared machine other programs can only slow a run down, so the best run is the closer
+// estimate of what the code does; the median says how often that happens.
+struct Rate {
+    double median, best;
+};
+Rate gemm_gflops(int count, bool ta, bool tb, int M, int N, int K, int reps) {
     Rng rng(1);
     const std::vector<float> A = random_values(static_cast<size_t>(count) * M * K, rng);
     const std::vector<float> B = random_values(static_cast<size_t>(count) * K * N, rng);
     std::vector<float> C(static_cast<size_t>(count) * M * N);
     const int lda = ta ? M : K, ldb = tb ? K : N;
     const double flops = 2.0 * count * M * N * K;
-    int inner = std::max(1, static_cast<int>(2e8 / flops));  // ~1 ms of work per timed run
+    const int inner = std::max(1, static_cast<int>(2e8 / flops));  // ~1 ms of work per timed run
     std::vector<double> rates;
     for (int rep = -1; rep < reps; ++rep) {
         const auto start = std::chrono::steady_clock::now();
@@ -312,7 +317,7 @@ double gemm_gflops(int count, bool ta, bool tb, int M, int N, int K, int reps) {
         const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         if (rep >= 0) rates.push_back(flops * inner / s * 1e-9);
     }
-    return median(rates);
+    return {median(rates), *std::max_element(rates.begin(), rates.end())};
 }
 }  // namespace
 
@@ -324,6 +329,9 @@ TEST_CASE("gemm: benchmark on the small preset's training shapes" * doctest::ski
         bool ta, tb;
         int M, N, K;
     };
+    // The small preset: B*T = 2048 rows, d = 192, d_ff 768 (or 512 for the gated variants), the
+    // attention projection 192 x 192 and a 192 x 256 output layer; H = 6 heads of hd = 32, T = 128.
+    // Each weight W (d_in x d_out) appears in three products: x W, dY W^T and X^T dY.
     const Case cases[] = {
         {"x W     2048x192 @ 192x768", 1, false, false, 2048, 768, 192},
         {"x W     2048x192 @ 192x192", 1, false, false, 2048, 192, 192},
@@ -331,25 +339,32 @@ TEST_CASE("gemm: benchmark on the small preset's training shapes" * doctest::ski
         {"x W     2048x512 @ 512x192", 1, false, false, 2048, 192, 512},
         {"x W     2048x192 @ 192x256", 1, false, false, 2048, 256, 192},
         {"dY W^T  2048x768 @ (192x768)^T", 1, false, true, 2048, 192, 768},
+        {"dY W^T  2048x192 @ (192x192)^T", 1, false, true, 2048, 192, 192},
         {"dY W^T  2048x192 @ (768x192)^T", 1, false, true, 2048, 768, 192},
         {"dY W^T  2048x192 @ (512x192)^T", 1, false, true, 2048, 512, 192},
+        {"dY W^T  2048x256 @ (192x256)^T", 1, false, true, 2048, 192, 256},
         {"X^T dY  (2048x192)^T @ 2048x768", 1, true, false, 192, 768, 2048},
-        {"X^T dY  (2048x768)^T @ 2048x192", 1, true, false, 768, 192, 2048},
         {"X^T dY  (2048x192)^T @ 2048x192", 1, true, false, 192, 192, 2048},
-        {"attn    96 x 128x32 @ (128x32)^T", 96, false, true, 128, 128, 32},
-        {"attn    96 x 128x128 @ 128x32", 96, false, false, 128, 32, 128},
-        {"attn dP 96 x 128x32 @ (128x32)^T", 96, false, true, 128, 128, 32},
-        {"attn dV 96 x (128x128)^T @ 128x32", 96, true, false, 128, 32, 128},
-        {"attn dQ 96 x 128x128 @ 128x32", 96, false, false, 128, 32, 128},
+        {"X^T dY  (2048x768)^T @ 2048x192", 1, true, false, 768, 192, 2048},
+        {"X^T dY  (2048x512)^T @ 2048x192", 1, true, false, 512, 192, 2048},
+        {"X^T dY  (2048x192)^T @ 2048x256", 1, true, false, 192, 256, 2048},
+        {"attn q k^T, dO v^T   96 x 128x32 @ (128x32)^T", 96, false, true, 128, 128, 32},
+        {"attn p v, dS k       96 x 128x128 @ 128x32", 96, false, false, 128, 32, 128},
+        {"attn p^T dO, dS^T q  96 x (128x128)^T @ 128x32", 96, true, false, 128, 32, 128},
     };
+    // The machine may be shared: the peak is measured again around every shape, and each shape
+    // is compared with the mean of the two measurements taken next to it.
     std::printf("kernel: %s\n", gemm_kernel_name());
     for (int threads : {1, 2}) {
-        const double peak = measure_fma_peak_gflops(threads);
-        omp_set_num_threads(threads);
-        std::printf("threads %d: measured FMA peak %.1f GFLOP/s\n", threads, peak);
+        std::printf("threads %d: GFLOP/s median and best of 15 runs, %% of the FMA peak measured around each\n",
+                    threads);
         for (const Case& c : cases) {
-            const double g = gemm_gflops(c.count, c.ta, c.tb, c.M, c.N, c.K, 15);
-            std::printf("  %-36s %7.1f GFLOP/s  %5.1f%% of peak\n", c.what, g, 100.0 * g / peak);
+            const double peak_before = measure_fma_peak_gflops(threads);
+            omp_set_num_threads(threads);
+            const Rate r = gemm_gflops(c.count, c.ta, c.tb, c.M, c.N, c.K, 15);
+            const double peak = 0.5 * (peak_before + measure_fma_peak_gflops(threads));
+            std::printf("  %-44s %6.1f %5.1f%%   best %6.1f %5.1f%%   (peak %.0f)\n", c.what, r.median,
+                        100.0 * r.median / peak, r.best, 100.0 * r.best / peak, peak);
         }
     }
 }
