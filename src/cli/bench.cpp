@@ -51,7 +51,7 @@ const CommandSpec& bench_spec() {
         "glulab bench --preset small --ffn swiglu --steps 20 --threads 2",
         {{"preset", "NAME", "model size: tiny, small or base", "small"},
          {"ffn", "NAME", "relu, gelu, swish, glu, bilinear, reglu, geglu or swiglu", "swiglu"},
-         {"steps", "N", "timed steps (the medians are over these)", "20"},
+         {"steps", "N", "timed steps, over which the medians are taken", "20"},
          {"warmup", "N", "untimed steps first (caches, allocator, thread pool)", "3"},
          {"batch", "B", "sequences per step", "16"},
          {"threads", "K", "OpenMP threads", "what OpenMP would use"},
