@@ -298,7 +298,14 @@ long pack_a_panel(bool trans_a, const float* A, long lda, int i0, int rows, int 
         for (int r = 0; r < rows; ++r) std::memcpy(dst + r * kc, A + (i0 + r) * lda + pc, sizeof(float) * kc);
         return kc;
     }
-    for (int k = 0; k < kc; ++k) std::memcpy(dst + k * kMR, A + (pc + k) * lda + i0, sizeof(float) * rows);
+    for (int k = 0; k < kc; ++k) {
+        const float* src = A + (pc + k) * lda + i0;
+        float* d = dst + k * kMR;
+        if (rows == kMR)
+            std::memcpy(d, src, sizeof(float) * kMR);  // a constant size: inlined, no call
+        else
+            std::memcpy(d, src, sizeof(float) * rows);
+    }
     return kMR;
 }
 
