@@ -4,8 +4,10 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cli_runner.h"
@@ -84,6 +86,30 @@ TEST_CASE("profile: ops are seen in no-grad mode (forward only)") {
     CHECK(p.op("matmul")->forward_flops == 2 * 3 * 2 * 4);
     CHECK(p.op("matmul")->backward_calls == 0);
     CHECK(p.op("relu")->forward_calls == 1);
+}
+
+TEST_CASE("profile: ops on inputs that need no gradient are seen too") {
+    Profiler p;
+    {
+        ProfileScope scope(p);
+        matmul(Tensor::zeros({2, 3}), Tensor::zeros({3, 4}));  // record() attaches no Node here
+    }
+    REQUIRE(p.op("matmul") != nullptr);
+    CHECK(p.op("matmul")->forward_flops == 2 * 2 * 4 * 3);
+}
+
+TEST_CASE("profile: the time since the previous op is charged to the next one, unless mark() resets it") {
+    Tensor a = Tensor::zeros({2, 2});
+    Profiler p;
+    ProfileScope scope(p);
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    relu(a);  // pays for the sleep: the documented limit of the trick
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    p.mark();
+    sigmoid(a);  // measured from the mark
+    scope.stop();
+    CHECK(p.op("relu")->forward_s >= 0.030);
+    CHECK(p.op("sigmoid")->forward_s < 0.030);
 }
 
 TEST_CASE("profile: no effect without an active scope; scopes nest and restore") {
