@@ -44,8 +44,16 @@ Tensor Tensor::zeros(const Shape& shape, bool requires_grad) {
     check_shape(shape);
     auto impl = std::make_shared<TensorImpl>();
     impl->shape = shape;
-    impl->storage = std::make_shared<std::vector<float>>(shape_numel(shape), 0.0f);
+    impl->storage = std::make_shared<Storage>(shape_numel(shape), 0.0f);
     impl->requires_grad = requires_grad;
+    return Tensor(std::move(impl));
+}
+
+Tensor Tensor::empty(const Shape& shape) {
+    check_shape(shape);
+    auto impl = std::make_shared<TensorImpl>();
+    impl->shape = shape;
+    impl->storage = std::make_shared<Storage>(shape_numel(shape));  // not zeroed
     return Tensor(std::move(impl));
 }
 
@@ -56,7 +64,7 @@ Tensor Tensor::from_values(const Shape& shape, std::vector<float> values, bool r
                                     shape_to_string(shape));
     auto impl = std::make_shared<TensorImpl>();
     impl->shape = shape;
-    impl->storage = std::make_shared<std::vector<float>>(std::move(values));
+    impl->storage = std::make_shared<Storage>(values.begin(), values.end());
     impl->requires_grad = requires_grad;
     return Tensor(std::move(impl));
 }

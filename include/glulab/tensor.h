@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace glulab {
@@ -21,9 +22,28 @@ using Shape = std::vector<int>;  // rank 1 to 4, every dimension >= 1
 
 struct Node;  // autograd.h: the record of the op that produced a tensor
 
+// std::allocator value-initialises (zeroes) every float of a new vector. Op outputs are
+// overwritten in full right away, so that pass over memory is wasted: this allocator
+// default-initialises instead, and zeros are asked for explicitly (Tensor::zeros).
+template <class T>
+struct UninitializedAllocator : std::allocator<T> {
+    template <class U>
+    struct rebind {
+        using other = UninitializedAllocator<U>;
+    };
+    UninitializedAllocator() = default;
+    template <class U>
+    UninitializedAllocator(const UninitializedAllocator<U>&) {}
+    template <class U>
+    void construct(U* p) { ::new (static_cast<void*>(p)) U; }  // no value: not zeroed
+    template <class U, class... Args>
+    void construct(U* p, Args&&... args) { ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...); }
+};
+using Storage = std::vector<float, UninitializedAllocator<float>>;
+
 struct TensorImpl {
     Shape shape;
-    std::shared_ptr<std::vector<float>> storage;  // numel floats, shared by reshapes
+    std::shared_ptr<Storage> storage;  // numel floats, shared by reshapes
     std::vector<float> grad;                      // empty until a gradient arrives
     bool requires_grad = false;
     std::shared_ptr<Node> grad_fn;                // null for leaves and in no-grad mode
@@ -48,6 +68,8 @@ public:
 
     // ---- construction ----
     static Tensor zeros(const Shape& shape, bool requires_grad = false);
+    // Uninitialised values: for op outputs whose every element the op writes.
+    static Tensor empty(const Shape& shape);
     static Tensor from_values(const Shape& shape, std::vector<float> values, bool requires_grad = false);
     // A new tensor over the same storage with another shape of equal numel (no gradient link;
     // use ops.h reshape() inside a graph).
@@ -64,7 +86,7 @@ public:
     float* data() { return impl_->data(); }
     const float* data() const { return impl_->data(); }
     float item() const;  // the value of a one-element tensor
-    std::vector<float> to_vector() const { return *impl_->storage; }
+    std::vector<float> to_vector() const { return {impl_->storage->begin(), impl_->storage->end()}; }
 
     // ---- gradients ----
     bool requires_grad() const { return impl_->requires_grad; }

@@ -3,6 +3,7 @@
 // Each op: a forward kernel, a backward kernel, and the graph record, under its f and f'.
 // The backward kernels ACCUMULATE into dx, as every backward does (see autograd.h).
 #include <cmath>
+#include <vector>
 
 #include "glulab/autograd.h"
 #include "glulab/ops.h"
@@ -13,7 +14,7 @@ namespace {
 // Applies a pointwise op: y = f(x), recorded with dx += dy * f'(x, y).
 template <class Forward, class Derivative>
 Tensor pointwise(const Tensor& x, const char* op, Forward f, Derivative df) {
-    Tensor y = Tensor::zeros(x.shape());
+    Tensor y = Tensor::empty(x.shape());
     const float* xd = x.data();
     float* yd = y.data();
     const long n = static_cast<long>(x.numel());
@@ -28,6 +29,31 @@ Tensor pointwise(const Tensor& x, const char* op, Forward f, Derivative df) {
         const long count = static_cast<long>(x.numel());
 #pragma omp parallel for schedule(static) if (count > 65536)
         for (long i = 0; i < count; ++i) dx[i] += dy[i] * df(xv[i], yv[i]);
+    });
+}
+
+// The same with an intermediate u = inner(x) (a sigmoid, a tanh) that both y = f(x, u) and
+// f'(x, u) need: computed once in the forward and saved, so the backward calls no exp or tanh.
+template <class Inner, class Forward, class Derivative>
+Tensor pointwise_saving(const Tensor& x, const char* op, Inner inner, Forward f, Derivative df) {
+    Tensor y = Tensor::empty(x.shape());
+    const long n = static_cast<long>(x.numel());
+    std::vector<float> saved(static_cast<size_t>(n));  // u for each element
+    const float* xd = x.data();
+    float* yd = y.data();
+    float* ud = saved.data();
+#pragma omp parallel for schedule(static) if (n > 65536)
+    for (long i = 0; i < n; ++i) {
+        ud[i] = inner(xd[i]);
+        yd[i] = f(xd[i], ud[i]);
+    }
+    return record(y, op, {x}, [x, df, u = std::move(saved)](TensorImpl& out) {
+        const float* xv = x.data();
+        const float* dy = out.grad.data();
+        float* dx = x.grad();
+        const long count = static_cast<long>(x.numel());
+#pragma omp parallel for schedule(static) if (count > 65536)
+        for (long i = 0; i < count; ++i) dx[i] += dy[i] * df(xv[i], u[i]);
     });
 }
 
@@ -48,11 +74,10 @@ Tensor relu(const Tensor& x) {
 // GELU(x) ~= 0.5 x (1 + tanh(u)),  u = sqrt(2/pi) (x + 0.044715 x^3)     (Hendrycks & Gimpel, tanh form)
 // GELU'(x) = 0.5 (1 + tanh u) + 0.5 x (1 - tanh^2 u) sqrt(2/pi) (1 + 3 * 0.044715 x^2)
 Tensor gelu(const Tensor& x) {
-    return pointwise(
-        x, "gelu",
-        [](float v) { return 0.5f * v * (1.0f + std::tanh(kSqrt2OverPi * (v + kGeluCubic * v * v * v))); },
-        [](float v, float) {
-            const float t = std::tanh(kSqrt2OverPi * (v + kGeluCubic * v * v * v));
+    return pointwise_saving(
+        x, "gelu", [](float v) { return std::tanh(kSqrt2OverPi * (v + kGeluCubic * v * v * v)); },  // t = tanh u
+        [](float v, float t) { return 0.5f * v * (1.0f + t); },
+        [](float v, float t) {
             return 0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * kSqrt2OverPi * (1.0f + 3.0f * kGeluCubic * v * v);
         });
 }
@@ -67,12 +92,10 @@ Tensor sigmoid(const Tensor& x) {
 // Swish_1(x) = SiLU(x) = x sigmoid(x)                                    (Ramachandran et al. 2017)
 // SiLU'(x) = s (1 + x (1 - s)),  s = sigmoid(x)
 Tensor silu(const Tensor& x) {
-    return pointwise(
-        x, "silu", [](float v) { return v * sigmoid_of(v); },
-        [](float v, float) {
-            const float s = sigmoid_of(v);
-            return s * (1.0f + v * (1.0f - s));
-        });
+    return pointwise_saving(
+        x, "silu", [](float v) { return sigmoid_of(v); },  // s = sigmoid(x)
+        [](float v, float s) { return v * s; },
+        [](float v, float s) { return s * (1.0f + v * (1.0f - s)); });
 }
 
 }  // namespace glulab

@@ -71,7 +71,7 @@ void sum_into_suffix(float* db, const float* src, size_t reps, size_t nb) {
 // da = dy,  db = sum over the repeats of dy
 Tensor add(const Tensor& a, const Tensor& b) {
     const size_t reps = broadcast_reps("add", a, b);
-    Tensor y = Tensor::zeros(a.shape());  // (..., S)
+    Tensor y = Tensor::empty(a.shape());  // (..., S)
     const float* ad = a.data();
     const float* bd = b.data();
     float* yd = y.data();
@@ -92,7 +92,7 @@ Tensor add(const Tensor& a, const Tensor& b) {
 // da = dy * b,  db = sum over the repeats of dy * a
 Tensor mul(const Tensor& a, const Tensor& b) {
     const size_t reps = broadcast_reps("mul", a, b);
-    Tensor y = Tensor::zeros(a.shape());  // (..., S)
+    Tensor y = Tensor::empty(a.shape());  // (..., S)
     const float* ad = a.data();
     const float* bd = b.data();
     float* yd = y.data();
@@ -124,7 +124,7 @@ Tensor mul(const Tensor& a, const Tensor& b) {
 // y = s x;  dx = s dy
 Tensor scale(const Tensor& x, float s) {
     const long n = static_cast<long>(x.numel());
-    Tensor y = Tensor::zeros(x.shape());  // same shape as x
+    Tensor y = Tensor::empty(x.shape());  // same shape as x
     const float* xd = x.data();
     float* yd = y.data();
 #pragma omp parallel for schedule(static) if (n > kParallelMin)

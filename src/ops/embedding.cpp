@@ -39,7 +39,7 @@ Tensor embedding(const Tensor& table, const std::vector<int>& ids, const Shape& 
 
     Shape out_shape = ids_shape;
     out_shape.push_back(d);
-    Tensor y = Tensor::zeros(out_shape);  // (ids_shape..., d)
+    Tensor y = Tensor::empty(out_shape);  // (ids_shape..., d)
     const float* td = table.data();
     float* yd = y.data();
     const long n = static_cast<long>(ids.size());

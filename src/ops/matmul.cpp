@@ -61,7 +61,7 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b) {
     Shape y_shape(a.shape().begin(), a.shape().end() - 2);  // (..., M, N)
     y_shape.push_back(M);
     y_shape.push_back(N);
-    Tensor y = Tensor::zeros(y_shape);
+    Tensor y = Tensor::empty(y_shape);  // every element is written by the gemm below
 
     // A shared b with an untransposed a: the leading dims of a are rows of one product.
     // (a^T with a shared b stays a batch of products that all read the same b.)

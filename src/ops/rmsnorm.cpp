@@ -25,7 +25,7 @@ Tensor rmsnorm(const Tensor& x, const Tensor& g, float eps) {
     if (!(eps >= 0.0f)) throw std::invalid_argument("rmsnorm: eps must be >= 0, got " + std::to_string(eps));
     const int d = x.size(-1);
     const long rows = static_cast<long>(x.numel() / d);  // numel(...) positions
-    Tensor y = Tensor::zeros(x.shape());                 // (..., d)
+    Tensor y = Tensor::empty(x.shape());                 // (..., d)
     std::vector<float> inv_rms(rows);                     // (rows): r per row, saved for backward
     const float* xd = x.data();
     const float* gd = g.data();

@@ -46,7 +46,7 @@ Tensor transpose12(const Tensor& x) {
     if (x.rank() != 4)
         throw std::invalid_argument("transpose12: needs a rank-4 (A, B, C, D) input, shape " + x.shape_str());
     const int A = x.size(0), Bn = x.size(1), C = x.size(2), D = x.size(3);
-    Tensor y = Tensor::zeros({A, C, Bn, D});  // (A, C, B, D)
+    Tensor y = Tensor::empty({A, C, Bn, D});  // (A, C, B, D)
     const float* xd = x.data();
     float* yd = y.data();
     // Offsets of the run (a, b, c) in x (A, B, C, D) and in y (A, C, B, D).
