@@ -6,8 +6,9 @@
 // we use 16 (AVX-512) or 10 (AVX2). Nothing is loaded or stored in the loop, so no cache or memory
 // effect can hide in the number: it is what the FMA units can do at the current clock.
 //
-// Each run is short (about 10^7 FMA instructions per thread, a few ms); the best of a few runs is
-// kept, since a shared machine can only make a run slower, never faster.
+// Each run is short (4 million FMA instructions per thread, about 1 ms with AVX-512); the best of
+// four runs is kept, since a shared machine can only make a run slower, never faster. Without
+// AVX2 the loop is plain float code and the number only says what the compiler made of it.
 //
 // Deliberately left out: the clock frequency (not portably readable), hyper-threading effects.
 #if defined(__AVX2__) || defined(__AVX512F__)
