@@ -6,6 +6,8 @@
 //   gemm            packed, cache-blocked, register-blocked, OpenMP (src/ops/gemm.cpp): the one
 //                   training uses. Tested against the reference on awkward sizes.
 // Both are deterministic: the bits of C do not depend on the number of OpenMP threads.
+// gemm may be called from several threads at once (each thread has its own packing buffers);
+// called inside an OpenMP parallel region it runs on the calling thread alone.
 //
 // Layout: row-major with leading dimensions (the distance in floats between two rows), so a
 // block of a bigger matrix can be passed without a copy. A transposed operand is read in place.
