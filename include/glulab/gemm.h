@@ -7,7 +7,8 @@
 //                   training uses. Tested against the reference on awkward sizes.
 // Both are deterministic: the bits of C do not depend on the number of OpenMP threads.
 // gemm may be called from several threads at once (each thread has its own packing buffers);
-// called inside an OpenMP parallel region it runs on the calling thread alone.
+// inside an OpenMP parallel region it runs on the calling thread alone (OpenMP runs nested regions
+// with one thread unless OMP_MAX_ACTIVE_LEVELS says otherwise).
 //
 // Layout: row-major with leading dimensions (the distance in floats between two rows), so a
 // block of a bigger matrix can be passed without a copy. A transposed operand is read in place.
