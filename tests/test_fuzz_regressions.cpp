@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "../src/io/binary.h"
 #include "fuzz/fuzz_entry.h"
 #include "glulab/fileio.h"
 
@@ -113,4 +114,17 @@ TEST_CASE("fuzz inputs: JSON parse, write back, parse again") {
 
 TEST_CASE("fuzz inputs: command line in a sandbox (exit 0, 1 or 2; no training, no files written)") {
     replay("cli", glulab::fuzz::cli_input, /*quiet=*/true);
+}
+
+// The fix for the first finding (tests/fuzz/regressions/checkpoint-carriage-returns-in-name):
+// names read from a file are shown escaped and cut, so an error about a file stays one line.
+TEST_CASE("fuzz fix: names in error messages are one line, control bytes escaped, long names cut") {
+    using glulab::binary::printable;
+    CHECK(printable("blocks.0.ffn.w1.weight") == "blocks.0.ffn.w1.weight");
+    CHECK(printable("a\nb\r\x1b[2K\x7f") == "a\\x0ab\\x0d\\x1b[2K\\x7f");
+    CHECK(printable("caf\xc3\xa9") == "caf\xc3\xa9");  // UTF-8 passes through
+    CHECK(printable(std::string(64, 'y')) == std::string(64, 'y'));
+    CHECK(printable(std::string(65, 'y')) == std::string(64, 'y') + "...");
+    // An e-acute (2 bytes) straddling byte 64 is dropped whole, not cut in half.
+    CHECK(printable(std::string(63, 'x') + "\xc3\xa9tail") == std::string(63, 'x') + "...");
 }

@@ -7,6 +7,7 @@
 // (memcpy to uint32_t), so -0, denormals, infinities and NaN payloads come back bit-exact.
 #pragma once
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <stdexcept>
@@ -52,6 +53,32 @@ inline void load_f32s(const unsigned char* p, size_t n, float* out) {
         const uint32_t bits = load_u32(p + 4 * i);
         std::memcpy(&out[i], &bits, 4);
     }
+}
+
+// ---- names in error messages ----
+// A name read from a file, made fit for a one-line error message: control bytes (a newline, a
+// carriage return, the escape sequences that move a terminal's cursor) become \xNN, and a name
+// longer than 64 bytes is cut at a character boundary and ends in "...". Without this a crafted
+// file could break the one-line message about itself over several lines, or overwrite it.
+inline std::string printable(const std::string& name) {
+    constexpr size_t kMaxBytes = 64;
+    size_t end = name.size();
+    if (end > kMaxBytes) {
+        end = kMaxBytes;
+        while (end > 0 && (static_cast<unsigned char>(name[end]) & 0xC0) == 0x80) --end;  // not inside UTF-8
+    }
+    std::string out;
+    for (size_t i = 0; i < end; ++i) {
+        const auto c = static_cast<unsigned char>(name[i]);
+        if (c < 0x20 || c == 0x7f) {
+            char hex[8];
+            std::snprintf(hex, sizeof hex, "\\x%02x", c);
+            out += hex;
+        } else {
+            out += name[i];
+        }
+    }
+    return end < name.size() ? out + "..." : out;
 }
 
 // ---- shapes ----

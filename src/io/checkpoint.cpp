@@ -48,17 +48,19 @@ constexpr Crc32Table kCrcTable;
 // again after reading (a file with a valid CRC can still break them).
 void check_unique(std::set<std::string>& seen, const std::string& name, const char* kind, const std::string& path) {
     if (name.empty()) fail(path, std::string("a ") + kind + " has an empty name");
-    if (!seen.insert(name).second) fail(path, std::string("duplicate ") + kind + " '" + name + "'");
+    if (!seen.insert(name).second)
+        fail(path, std::string("duplicate ") + kind + " '" + binary::printable(name) + "'");
 }
 
 void check_array(const NamedArray& a, const std::string& path) {
+    const std::string label = "array '" + binary::printable(a.name) + "'";
     if (a.shape.empty() || a.shape.size() > kMaxRank)
-        fail(path, "array '" + a.name + "' has rank " + std::to_string(a.shape.size()) + ", expected 1 to 8");
+        fail(path, label + " has rank " + std::to_string(a.shape.size()) + ", expected 1 to 8");
     for (int dim : a.shape)
-        if (dim < 1) fail(path, "array '" + a.name + "' has shape " + shape_to_string(a.shape) + " with a dimension < 1");
+        if (dim < 1) fail(path, label + " has shape " + shape_to_string(a.shape) + " with a dimension < 1");
     size_t numel = 0;
     if (!binary::checked_numel(a.shape, numel) || numel != a.values.size())
-        fail(path, "array '" + a.name + "' has shape " + shape_to_string(a.shape) + " but " +
+        fail(path, label + " has shape " + shape_to_string(a.shape) + " but " +
                        std::to_string(a.values.size()) + " values");
 }
 
@@ -161,7 +163,7 @@ private:
 NamedArray read_array(Cursor& in, const std::string& path) {
     NamedArray a;
     a.name = in.str("array name");
-    const std::string label = "array '" + a.name + "'";
+    const std::string label = "array '" + binary::printable(a.name) + "'";
     const uint32_t rank = in.u32(label + " rank");
     if (rank < 1 || rank > kMaxRank)
         fail(path, "corrupt: " + label + " has rank " + std::to_string(rank) + ", expected 1 to 8");

@@ -60,7 +60,7 @@ bool is_utf8(const std::string& s) {
 void check_name(std::set<std::string>& seen, const std::string& name, const char* kind, const std::string& path) {
     if (name.empty()) fail(path, std::string("a ") + kind + " has an empty name");
     if (!is_utf8(name)) fail(path, std::string(kind) + " name is not valid UTF-8");
-    if (!seen.insert(name).second) fail(path, std::string("duplicate ") + kind + " '" + name + "'");
+    if (!seen.insert(name).second) fail(path, std::string("duplicate ") + kind + " '" + binary::printable(name) + "'");
 }
 
 void check_for_writing(const SafetensorsFile& f, const std::string& path) {
@@ -70,12 +70,12 @@ void check_for_writing(const SafetensorsFile& f, const std::string& path) {
         check_name(names, t.name, "tensor", path);
         size_t numel = 0;
         if (!binary::checked_numel(t.shape, numel) || numel != t.values.size())
-            fail(path, "tensor '" + t.name + "' has shape " + shape_to_string(t.shape) + " but " +
+            fail(path, "tensor '" + binary::printable(t.name) + "' has shape " + shape_to_string(t.shape) + " but " +
                            std::to_string(t.values.size()) + " values");
     }
     for (const auto& [key, value] : f.metadata) {
         check_name(keys, key, "metadata key", path);
-        if (!is_utf8(value)) fail(path, "metadata value of '" + key + "' is not valid UTF-8");
+        if (!is_utf8(value)) fail(path, "metadata value of '" + binary::printable(key) + "' is not valid UTF-8");
     }
 }
 
@@ -134,7 +134,8 @@ uint64_t whole_number(const json::Value& v, const std::string& what, const std::
 void check_unique_keys(const json::Value& object, const std::string& where, const std::string& path) {
     std::set<std::string> seen;
     for (const auto& member : object.members())
-        if (!seen.insert(member.first).second) fail(path, "duplicate key '" + member.first + "' in " + where);
+        if (!seen.insert(member.first).second)
+            fail(path, "duplicate key '" + binary::printable(member.first) + "' in " + where);
 }
 
 const json::Value& field(const json::Value& entry, const char* key, const std::string& label, const std::string& path) {
@@ -143,13 +144,17 @@ const json::Value& field(const json::Value& entry, const char* key, const std::s
 }
 
 Entry read_entry(const std::string& name, const json::Value& v, uint64_t buffer_bytes, const std::string& path) {
-    const std::string label = "tensor '" + name + "'";
+    // The reference allows a key "", but write_safetensors refuses it (a tensor must be found by
+    // name), and whatever we read we must be able to write back.
+    if (name.empty()) fail(path, "a tensor has an empty name (glulab names every tensor)");
+    const std::string label = "tensor '" + binary::printable(name) + "'";
     if (!v.is_object()) fail(path, label + " is not an object {dtype, shape, data_offsets}");
     check_unique_keys(v, label, path);  // other keys are ignored, as the reference does
     const json::Value& dtype = field(v, "dtype", label, path);
     if (!dtype.is_string()) fail(path, label + " has a dtype that is not a string");
     if (dtype.as_string() != "F32")
-        fail(path, label + " has dtype " + dtype.as_string() + "; glulab reads F32 only (convert with .float())");
+        fail(path, label + " has dtype " + binary::printable(dtype.as_string()) +
+                       "; glulab reads F32 only (convert with .float())");
 
     Entry e;
     e.name = name;
@@ -189,7 +194,8 @@ std::vector<std::pair<std::string, std::string>> read_metadata(const json::Value
     check_unique_keys(v, "__metadata__", path);
     std::vector<std::pair<std::string, std::string>> out;
     for (const auto& [key, value] : v.members()) {
-        if (!value.is_string()) fail(path, "__metadata__ value of '" + key + "' is not a string");
+        if (key.empty()) fail(path, "__metadata__ has an empty key (glulab, like its writer, needs a name)");
+        if (!value.is_string()) fail(path, "__metadata__ value of '" + binary::printable(key) + "' is not a string");
         out.emplace_back(key, value.as_string());
     }
     return out;
@@ -203,7 +209,8 @@ void check_tiling(std::vector<Entry> entries, uint64_t buffer_bytes, const std::
     uint64_t at = 0;
     for (const Entry& e : entries) {
         if (e.begin != at)
-            fail(path, "tensor '" + e.name + "' starts at byte " + std::to_string(e.begin) + " of the data buffer, " +
+            fail(path, "tensor '" + binary::printable(e.name) + "' starts at byte " + std::to_string(e.begin) +
+                           " of the data buffer, " +
                            (e.begin < at ? "overlapping the tensor before it" : "leaving a gap") + " (expected " +
                            std::to_string(at) + ")");
         at = e.end;

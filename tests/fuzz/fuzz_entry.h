@@ -15,6 +15,8 @@
 //                      save back to the very same bytes and reload to the same contents.
 //   safetensors_input  bytes -> a file -> read_safetensors: the error, or tensors and metadata
 //                      that survive write_safetensors + read_safetensors bit for bit.
+// The two file targets take a mode byte first (see checkpoint_file_bytes and
+// safetensors_file_bytes): it lets the fuzzer get past the size and checksum fields.
 //   json_input         bytes -> json::parse: the error, or a value that, written back with
 //                      json::quote and json::number_to_string, parses to the same value.
 //   cli_input          bytes -> argv words -> glulab::cli::run, inside an empty sandbox folder,
@@ -28,6 +30,7 @@
 #include <omp.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -105,7 +108,8 @@ inline void require_same_arrays(const std::vector<NamedArray>& a, const std::vec
     for (size_t i = 0; i < a.size(); ++i) {
         require(a[i].name == b[i].name, std::string(what) + ": array " + std::to_string(i) + " changed its name");
         require(a[i].shape == b[i].shape, std::string(what) + ": array '" + a[i].name + "' changed its shape");
-        require(a[i].values.size() == b[i].values.size(), std::string(what) + ": array '" + a[i].name + "' changed size");
+        require(a[i].values.size() == b[i].values.size(),
+                std::string(what) + ": array '" + a[i].name + "' changed size");
         // memcmp may not be given the null data() of an empty vector.
         require(a[i].values.empty() ||
                     std::memcmp(a[i].values.data(), b[i].values.data(), 4 * a[i].values.size()) == 0,
@@ -157,10 +161,27 @@ inline void checkpoint_input(const uint8_t* data, size_t size) {
 
 // ---- safetensors ----
 
+// Byte 0 of an input chooses how the rest becomes a file:
+//   bit 0 clear: written as given: the 8-byte header size, the header, the data;
+//   bit 0 set:   the rest is the header text, a 0xFF byte, then the data, and the 8-byte header
+//                size is computed. A mutation can then grow or shrink the header without also
+//                having to fix the size field (which on its own a fuzzer almost never does).
+//                0xFF never occurs in UTF-8, so it cannot be part of a header we would accept.
+inline std::string safetensors_file_bytes(const uint8_t* data, size_t size) {
+    if (size == 0) return "";
+    const std::string rest(reinterpret_cast<const char*>(data) + 1, size - 1);
+    if (!(data[0] & 1)) return rest;
+    const size_t split = std::min(rest.find('\xff'), rest.size());
+    const std::string header = rest.substr(0, split), buffer = split < rest.size() ? rest.substr(split + 1) : "";
+    std::string bytes;
+    for (int i = 0; i < 8; ++i) bytes += static_cast<char>(static_cast<uint64_t>(header.size()) >> (8 * i));
+    return bytes + header + buffer;
+}
+
 inline void safetensors_input(const uint8_t* data, size_t size) {
     static const Scratch scratch("safetensors");
     const std::string path = scratch.file("input"), copy = scratch.file("copy");
-    write_bytes(path, std::string(reinterpret_cast<const char*>(data), size));
+    write_bytes(path, safetensors_file_bytes(data, size));
 
     SafetensorsFile f;
     try {

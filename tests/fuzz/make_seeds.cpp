@@ -2,8 +2,10 @@
 // into tests/fuzz/corpus/ with the library's own writers, so every seed is a valid file of the
 // current format (the CLI and JSON seeds are plain text, written by hand).
 //
-// Seeds are small on purpose (a few hundred bytes): the fuzzer mutates them many times a
-// second, and they are committed. The names and shapes imitate a real run's (tok_emb,
+// Both targets read a mode byte first (fuzz_entry.h): checkpoints are written in both modes
+// (as they are, and "resealed"), safetensors files in both (as they are, and "framed"). Seeds
+// are small on purpose (a few hundred bytes): the fuzzer mutates them many times a second, and
+// they are committed. The names and shapes imitate a real run's (tok_emb,
 // blocks.0.ffn.W, adam.m.*) without its size. Rebuild them after a format change:
 //   make build/libglulab.a
 //   g++ -std=c++17 -Iinclude tests/fuzz/make_seeds.cpp build/libglulab.a -fopenmp -o build/make_seeds
@@ -27,6 +29,23 @@ void write_checkpoint_seed(const std::string& path, const CheckpointContents& c,
     const std::string tmp = path + ".tmp-ckpt";
     save_checkpoint(tmp, c);
     write_file_atomic(path, std::string(1, mode) + read_file(tmp));
+    std::remove(tmp.c_str());
+}
+
+// A safetensors input is a mode byte and then either the file as it is (mode 0) or, with the
+// header size left out, the header text, a 0xFF byte and the data (mode 1).
+void write_safetensors_seeds(const std::string& path, const std::string& file) {
+    uint64_t header_bytes = 0;
+    for (int i = 0; i < 8; ++i) header_bytes |= uint64_t(static_cast<unsigned char>(file[i])) << (8 * i);
+    write_file_atomic(path, std::string(1, '\0') + file);
+    write_file_atomic(path + "-framed", std::string(1, '\1') + file.substr(8, header_bytes) + '\xff' +
+                                            file.substr(8 + header_bytes));
+}
+
+void write_safetensors_seeds(const std::string& path, const SafetensorsFile& f) {
+    const std::string tmp = path + ".tmp-st";
+    write_safetensors(tmp, f);
+    write_safetensors_seeds(path, read_file(tmp));
     std::remove(tmp.c_str());
 }
 
@@ -105,10 +124,10 @@ int main(int argc, char** argv) {
         write_checkpoint_seed(ck + "empty-resealed", CheckpointContents{}, '\1');
         write_checkpoint_seed(ck + "awkward-resealed", awkward(), '\1');
 
-        write_safetensors(st + "small-export", small_export());
-        write_safetensors(st + "no-tensors", SafetensorsFile{});
-        write_safetensors(st + "odd-shapes", odd_shapes());
-        write_file_atomic(st + "foreign-layout", foreign_layout());
+        write_safetensors_seeds(st + "small-export", small_export());
+        write_safetensors_seeds(st + "no-tensors", SafetensorsFile{});
+        write_safetensors_seeds(st + "odd-shapes", odd_shapes());
+        write_safetensors_seeds(st + "foreign-layout", foreign_layout());
     } catch (const std::exception& e) {
         std::fprintf(stderr, "error: %s\n", e.what());
         return 1;
