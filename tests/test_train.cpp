@@ -6,12 +6,16 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <map>
 #include <sstream>
 #include <thread>
 
 #include "cli_runner.h"
+#include "glulab/autograd.h"
 #include "glulab/checkpoint.h"
+#include "glulab/safetensors.h"
 #include "glulab/train.h"
+#include "glulab/train_state.h"
 
 using namespace glulab;
 using namespace glulab::testing;
@@ -137,4 +141,48 @@ TEST_CASE("train: SIGINT saves a checkpoint at the next step and says how to res
     CHECK(slurp(dir.file("out.txt")).find("Resume with the same command plus --resume") != std::string::npos);
     const CheckpointContents c = load_checkpoint(run + "/checkpoint.bin");
     CHECK(c.counter("step") > 0);
+}
+
+TEST_CASE("checkpoint: save then load gives bit-identical logits; export has PyTorch names, shapes and metadata") {
+    TempDir dir("saveload");
+    write_corpus(dir.file("corpus.txt"), 30000);
+    TrainOptions o = tiny_options(dir, FfnKind::SwiGLU, "run");
+    o.steps = 5;
+    quiet_train(o);
+    const std::string ckpt = dir.file("run/checkpoint.bin");
+    // Train-then-save on one side, load on the other: the same logits to the bit.
+    Model trained(o.model);
+    trained.init(init_seed(o.seed));
+    const auto loaded = model_from_checkpoint(load_checkpoint(ckpt), ckpt);
+    TrainingProgress progress;
+    save_checkpoint(dir.file("again.bin"), make_checkpoint(*loaded, progress));
+    const auto reloaded = model_from_checkpoint(load_checkpoint(dir.file("again.bin")), dir.file("again.bin"));
+    const std::vector<int> tokens = {84, 111, 32, 98, 101, 32, 111, 114};
+    NoGradGuard no_grad;
+    CHECK(loaded->logits(tokens, 1, 8).to_vector() == reloaded->logits(tokens, 1, 8).to_vector());
+    CHECK(loaded->logits(tokens, 1, 8).to_vector() != trained.logits(tokens, 1, 8).to_vector());  // 5 steps moved it
+
+    REQUIRE(run_glulab("export --ckpt " + ckpt + " --out " + dir.file("w.safetensors"), dir).exit_code == 0);
+    const SafetensorsFile st = read_safetensors(dir.file("w.safetensors"));
+    auto find = [&](const std::string& name) -> const NamedArray& {
+        for (const NamedArray& a : st.tensors)
+            if (a.name == name) return a;
+        FAIL("missing " << name);
+        return st.tensors.front();
+    };
+    CHECK(find("tok_emb.weight").shape == Shape{256, 48});
+    CHECK(find("pos_emb.weight").shape == Shape{64, 48});
+    CHECK(find("blocks.1.attn.q.weight").shape == Shape{48, 48});
+    CHECK(find("blocks.0.ffn.w1.weight").shape == Shape{128, 48});  // [out, in]
+    CHECK(find("blocks.0.ffn.v.weight").shape == Shape{128, 48});
+    CHECK(find("blocks.0.ffn.w2.weight").shape == Shape{48, 128});
+    CHECK(find("norm_f.weight").shape == Shape{48});
+    // W is stored (in, out) for x @ W; the export is its transpose.
+    const Parameter& w1 = loaded->parameters()[8];
+    REQUIRE(w1.name == "blocks.0.ffn.w1.weight");
+    CHECK(find("blocks.0.ffn.w1.weight").values[1 * 48 + 2] == w1.value.data()[2 * 128 + 1]);
+    std::map<std::string, std::string> meta(st.metadata.begin(), st.metadata.end());
+    CHECK(meta["ffn"] == "swiglu");
+    CHECK(meta["d_ff"] == "128");
+    CHECK(meta["n_layer"] == "2");
 }
