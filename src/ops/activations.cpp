@@ -2,11 +2,12 @@
 //
 // Each op: a forward kernel, a backward kernel, and the graph record, under its f and f'.
 // The backward kernels ACCUMULATE into dx, as every backward does (see autograd.h).
-#include <cmath>
+// exp and tanh are vecmath.h's branch-free versions, so every loop here vectorises.
 #include <vector>
 
 #include "glulab/autograd.h"
 #include "glulab/ops.h"
+#include "glulab/vecmath.h"
 
 namespace glulab {
 
@@ -57,8 +58,6 @@ Tensor pointwise_saving(const Tensor& x, const char* op, Inner inner, Forward f,
     });
 }
 
-float sigmoid_of(float x) { return 1.0f / (1.0f + std::exp(-x)); }
-
 constexpr float kSqrt2OverPi = 0.7978845608028654f;
 constexpr float kGeluCubic = 0.044715f;
 }  // namespace
@@ -75,7 +74,7 @@ Tensor relu(const Tensor& x) {
 // GELU'(x) = 0.5 (1 + tanh u) + 0.5 x (1 - tanh^2 u) sqrt(2/pi) (1 + 3 * 0.044715 x^2)
 Tensor gelu(const Tensor& x) {
     return pointwise_saving(
-        x, "gelu", [](float v) { return std::tanh(kSqrt2OverPi * (v + kGeluCubic * v * v * v)); },  // t = tanh u
+        x, "gelu", [](float v) { return tanh_approx(kSqrt2OverPi * (v + kGeluCubic * v * v * v)); },  // t = tanh u
         [](float v, float t) { return 0.5f * v * (1.0f + t); },
         [](float v, float t) {
             return 0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * kSqrt2OverPi * (1.0f + 3.0f * kGeluCubic * v * v);
@@ -86,14 +85,14 @@ Tensor gelu(const Tensor& x) {
 // sigmoid'(x) = y (1 - y), written with the saved output y
 Tensor sigmoid(const Tensor& x) {
     return pointwise(
-        x, "sigmoid", [](float v) { return sigmoid_of(v); }, [](float, float y) { return y * (1.0f - y); });
+        x, "sigmoid", [](float v) { return sigmoid_approx(v); }, [](float, float y) { return y * (1.0f - y); });
 }
 
 // Swish_1(x) = SiLU(x) = x sigmoid(x)                                    (Ramachandran et al. 2017)
 // SiLU'(x) = s (1 + x (1 - s)),  s = sigmoid(x)
 Tensor silu(const Tensor& x) {
     return pointwise_saving(
-        x, "silu", [](float v) { return sigmoid_of(v); },  // s = sigmoid(x)
+        x, "silu", [](float v) { return sigmoid_approx(v); },  // s = sigmoid(x)
         [](float v, float s) { return v * s; },
         [](float v, float s) { return s * (1.0f + v * (1.0f - s)); });
 }

@@ -13,6 +13,7 @@
 
 #include "glulab/autograd.h"
 #include "glulab/ops.h"
+#include "glulab/vecmath.h"
 
 namespace glulab {
 
@@ -38,16 +39,19 @@ Tensor cross_entropy(const Tensor& logits, const std::vector<int>& targets) {
     // x_j - m is exact for nearby values, so even logits of 1000 keep full precision.
     std::vector<float> row_max(N), log_z(N);  // (N), (N)
     std::vector<double> loss(N);              // (N): per-row loss, summed in order below
-#pragma omp parallel for schedule(static) if (logits.numel() > 65536)
-    for (int i = 0; i < N; ++i) {
-        const float* xr = xd + static_cast<size_t>(i) * V;
-        float m = xr[0];
-        for (int j = 1; j < V; ++j) m = std::fmax(m, xr[j]);
-        double z = 0.0;  // >= 1: the max term is exp(0)
-        for (int j = 0; j < V; ++j) z += std::exp(xr[j] - m);
-        row_max[i] = m;
-        log_z[i] = static_cast<float>(std::log(z));
-        loss[i] = std::log(z) - (static_cast<double>(xr[targets[i]]) - m);  // lse - x_t
+#pragma omp parallel if (logits.numel() > 65536)
+    {
+        std::vector<float> e(V);  // exp(x_j - m) of one row: stored, so the exp loop vectorises
+#pragma omp for schedule(static)
+        for (int i = 0; i < N; ++i) {
+            const float* xr = xd + static_cast<size_t>(i) * V;
+            const float m = max_of(xr, V);
+            for (int j = 0; j < V; ++j) e[j] = exp_approx(xr[j] - m);
+            const double z = sum_of(e.data(), V);  // >= 1: the max term is exp(0)
+            row_max[i] = m;
+            log_z[i] = static_cast<float>(std::log(z));
+            loss[i] = std::log(z) - (static_cast<double>(xr[targets[i]]) - m);  // lse - x_t
+        }
     }
     double total = 0.0;
     for (int i = 0; i < N; ++i) total += loss[i];  // fixed order: reproducible bits
@@ -63,7 +67,7 @@ Tensor cross_entropy(const Tensor& logits, const std::vector<int>& targets) {
         for (int i = 0; i < N; ++i) {
             const float* xr = xv + static_cast<size_t>(i) * V;
             float* dxr = dx + static_cast<size_t>(i) * V;
-            for (int j = 0; j < V; ++j) dxr[j] += c * std::exp((xr[j] - row_max[i]) - log_z[i]);  // softmax_j
+            for (int j = 0; j < V; ++j) dxr[j] += c * exp_approx((xr[j] - row_max[i]) - log_z[i]);  // softmax_j
             dxr[targets[i]] -= c;  // - onehot
         }
     };

@@ -5,12 +5,13 @@
 // Fused with the causal mask rather than composed from "add -inf, then softmax": masked entries
 // are never read, come out exactly 0 and get no gradient, and no infinities are ever formed.
 // Stable: each row subtracts its max before exp, so logits of +-1000 stay finite.
+// Fast: exp and the row sums are vecmath.h's vectorised, fixed-order versions.
 // Left out: softmax over other dims, temperature (use scale() first).
-#include <cmath>
 #include <stdexcept>
 
 #include "glulab/autograd.h"
 #include "glulab/ops.h"
+#include "glulab/vecmath.h"
 
 namespace glulab {
 
@@ -35,13 +36,9 @@ Tensor softmax(const Tensor& x, bool causal) {
         const float* xr = xd + row * n;
         float* yr = yd + row * n;
         const int len = visible(row);
-        float m = xr[0];
-        for (int j = 1; j < len; ++j) m = std::fmax(m, xr[j]);
-        double z = 0.0;  // the partition sum, >= 1 since the max term is exp(0)
-        for (int j = 0; j < len; ++j) {
-            yr[j] = std::exp(xr[j] - m);
-            z += yr[j];
-        }
+        const float m = max_of(xr, len);
+        for (int j = 0; j < len; ++j) yr[j] = exp_approx(xr[j] - m);
+        const double z = sum_of(yr, len);  // the partition sum, >= 1 since the max term is exp(0)
         const float inv_z = static_cast<float>(1.0 / z);
         for (int j = 0; j < len; ++j) yr[j] *= inv_z;
     }
@@ -58,9 +55,7 @@ Tensor softmax(const Tensor& x, bool causal) {
             const float* dyr = dy + row * n;
             float* dxr = dx + row * n;
             const int len = visible(row);
-            double dot = 0.0;  // sum_k dy_k y_k
-            for (int j = 0; j < len; ++j) dot += static_cast<double>(dyr[j]) * yr[j];
-            const float s = static_cast<float>(dot);
+            const float s = static_cast<float>(dot_of(dyr, yr, len));  // sum_k dy_k y_k
             for (int j = 0; j < len; ++j) dxr[j] += yr[j] * (dyr[j] - s);
         }
     });
