@@ -21,6 +21,22 @@ float* TensorImpl::grad_data() {
     return grad.data();
 }
 
+TensorImpl::GradBuffer TensorImpl::grad_buffer() {
+    const bool accumulate = !grad.empty();
+    if (!accumulate) grad.resize(numel());  // UninitializedAllocator: not zeroed
+    return {grad.data(), accumulate};
+}
+
+void TensorImpl::accumulate_grad(Storage&& g) {
+    if (grad.empty()) {
+        grad = std::move(g);
+        return;
+    }
+    const long n = static_cast<long>(grad.size());
+#pragma omp parallel for schedule(static) if (n > 65536)
+    for (long i = 0; i < n; ++i) grad[i] += g[i];
+}
+
 size_t shape_numel(const Shape& shape) {
     size_t n = 1;
     for (int dim : shape) n *= static_cast<size_t>(dim);

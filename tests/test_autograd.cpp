@@ -2,6 +2,7 @@
 // and memory that stays flat over many steps.
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <cstdio>
 #include <stdexcept>
 
@@ -191,5 +192,59 @@ TEST_CASE("autograd: memory stays flat over 1,000 forward/backward steps") {
     if (!GLULAB_ASAN && pages_early > 0 && pages_late > 0) {
         INFO("RSS pages after step 10: " << pages_early << ", after step 1000: " << pages_late);
         CHECK(pages_late - pages_early <= 64);  // 256 KiB of slack for the allocator; a leak would be MBs
+    }
+}
+
+// The first gradient to reach a tensor is assigned into an unzeroed buffer, the later ones are
+// added (TensorImpl::grad_buffer, add_to_grad, accumulate_grad). Whatever op comes first, the
+// total must be the sum of the separate gradients: checked for every op that writes a gradient
+// that way, each in first and in last place.
+TEST_CASE("autograd: the first gradient is assigned and the rest added, in any order of ops") {
+    Rng rng(76);
+    const Tensor x0 = random_tensor({2, 4, 4}, rng);
+    const Tensor w = random_tensor({4, 4}, rng, 1.0f, false);
+    const Tensor g = random_tensor({4}, rng, 1.0f, false);
+    using Use = Tensor (*)(const Tensor&, const Tensor&, const Tensor&);
+    const std::vector<Use> uses = {
+        [](const Tensor& x, const Tensor&, const Tensor&) { return silu(x); },
+        [](const Tensor& x, const Tensor&, const Tensor&) { return gelu(x); },
+        [](const Tensor& x, const Tensor&, const Tensor&) { return scale(x, 3.0f); },
+        [](const Tensor& x, const Tensor&, const Tensor&) { return reshape(x, {8, 4}); },
+        [](const Tensor& x, const Tensor&, const Tensor&) { return mul(x, x); },
+        [](const Tensor& x, const Tensor&, const Tensor&) { return add(x, x); },
+        [](const Tensor& x, const Tensor& w_, const Tensor&) { return matmul(x, w_); },
+        [](const Tensor& x, const Tensor&, const Tensor& g_) { return rmsnorm(x, g_); },
+        [](const Tensor& x, const Tensor&, const Tensor&) { return softmax(x, true); },
+        [](const Tensor& x, const Tensor&, const Tensor&) { return transpose12(reshape(x, {2, 4, 2, 2})); },
+    };
+    // Each use's own gradient, seeded with cos(i) so that no two elements get the same weight.
+    auto grad_of = [&](const std::vector<size_t>& which) {
+        Tensor x = Tensor::from_values(x0.shape(), x0.to_vector(), true);
+        Tensor total;
+        for (size_t u : which) {
+            Tensor y = reshape(uses[u](x, w, g), {32});
+            Tensor weights = Tensor::from_values({32}, std::vector<float>(32));
+            for (int i = 0; i < 32; ++i) weights.data()[i] = std::cos(0.3f * i + static_cast<float>(u));
+            Tensor term = sum(mul(y, weights));
+            total = total.defined() ? add(total, term) : term;
+        }
+        total.backward();
+        return x.grad_vector();
+    };
+    std::vector<std::vector<float>> separate;
+    for (size_t u = 0; u < uses.size(); ++u) separate.push_back(grad_of({u}));
+    std::vector<size_t> forward_order, backward_order;
+    for (size_t u = 0; u < uses.size(); ++u) {
+        forward_order.push_back(u);
+        backward_order.push_back(uses.size() - 1 - u);
+    }
+    for (const auto& order : {forward_order, backward_order}) {
+        const std::vector<float> together = grad_of(order);
+        for (size_t i = 0; i < together.size(); ++i) {
+            double expected = 0.0;
+            for (const auto& s : separate) expected += s[i];
+            CAPTURE(i);
+            CHECK(together[i] == doctest::Approx(expected).epsilon(1e-4));
+        }
     }
 }

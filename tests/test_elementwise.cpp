@@ -105,8 +105,8 @@ TEST_CASE("elementwise: broadcast gradients are bit-identical across thread coun
         backward(y, seed.data());
         omp_set_num_threads(saved);
         std::vector<float> all = a.grad_vector();
-        all.insert(all.end(), b.grad_vector().begin(), b.grad_vector().end());
-        all.insert(all.end(), p.grad_vector().begin(), p.grad_vector().end());
+        for (float v : b.grad_vector()) all.push_back(v);
+        for (float v : p.grad_vector()) all.push_back(v);
         return all;
     };
     const std::vector<float> one = run(1), two = run(2);

@@ -273,7 +273,8 @@ TEST_CASE("matmul: backward accumulates, and is bit-identical with 1 and 2 threa
         Tensor loss = add(sum(mul(y, y)), sum(mul(s, s)));
         loss.backward();
         std::vector<float> all = y.to_vector();
-        for (const Tensor& t : {x, W, q, k}) all.insert(all.end(), t.grad_vector().begin(), t.grad_vector().end());
+        for (const Tensor& t : {x, W, q, k})
+            for (float v : t.grad_vector()) all.push_back(v);
         return all;
     };
     const std::vector<float> one = run(1), two = run(2);

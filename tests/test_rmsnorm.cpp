@@ -74,8 +74,8 @@ TEST_CASE("rmsnorm: gradients are bit-identical across thread counts") {
         std::vector<float> all = y.to_vector();
         backward(y, seed.data());
         omp_set_num_threads(saved);
-        all.insert(all.end(), x.grad_vector().begin(), x.grad_vector().end());
-        all.insert(all.end(), g.grad_vector().begin(), g.grad_vector().end());
+        for (float v : x.grad_vector()) all.push_back(v);
+        for (float v : g.grad_vector()) all.push_back(v);
         return all;
     };
     const std::vector<float> one = run(1), two = run(2);

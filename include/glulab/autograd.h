@@ -7,7 +7,7 @@
 //  2. backward(loss) sorts the Nodes reachable from `loss` in reverse topological order, seeds
 //     dL/dloss = 1, and calls each closure once, after every consumer of its output has added
 //     its share. Closures ACCUMULATE (+=) into input gradients, so a tensor used twice gets
-//     the sum of both contributions.
+//     the sum of both contributions (add_to_grad below assigns the first one, as a shortcut).
 //  3. Afterwards the graph is freed: every Node is detached from its output, which drops the
 //     saved activations, so memory does not grow from step to step.
 // While a ProfileScope is open (profile.h), record() and the backward walk also report each op's
@@ -40,6 +40,34 @@ Tensor record(Tensor out, const char* op, std::initializer_list<Tensor> inputs, 
 // Back-propagates from `root`, seeding its gradient with `seed` (numel values), or with 1 when
 // `seed` is null (root must then have one element). Frees the graph afterwards.
 void backward(const Tensor& root, const float* seed = nullptr);
+
+// ---- writing gradients, for backward kernels ----
+// The first gradient to reach a tensor is assigned into an unzeroed buffer, the later ones are
+// added (TensorImpl::grad_buffer): the same sums as adding everything to zeros, one pass less.
+
+// dst[i] = value(i), or dst[i] += value(i) when `accumulate`, for i in [0, n): one row's worth.
+template <class Value>
+void store_grad(float* dst, long n, bool accumulate, Value value) {
+    if (accumulate)
+        for (long i = 0; i < n; ++i) dst[i] += value(i);
+    else
+        for (long i = 0; i < n; ++i) dst[i] = value(i);
+}
+
+// dL/dx_i += value(i) for every element i of x, split across threads for big tensors (each
+// element is written by one thread, so the bits do not depend on the thread count).
+template <class Value>
+void add_to_grad(const Tensor& x, Value value) {
+    const TensorImpl::GradBuffer g = x.impl()->grad_buffer();
+    const long n = static_cast<long>(x.numel());
+    if (g.accumulate) {
+#pragma omp parallel for schedule(static) if (n > 65536)
+        for (long i = 0; i < n; ++i) g.data[i] += value(i);
+    } else {
+#pragma omp parallel for schedule(static) if (n > 65536)
+        for (long i = 0; i < n; ++i) g.data[i] = value(i);
+    }
+}
 
 // Whether ops record the graph right now (per thread; on by default).
 bool grad_enabled();

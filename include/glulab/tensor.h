@@ -44,7 +44,7 @@ using Storage = std::vector<float, UninitializedAllocator<float>>;
 struct TensorImpl {
     Shape shape;
     std::shared_ptr<Storage> storage;  // numel floats, shared by reshapes
-    std::vector<float> grad;                      // empty until a gradient arrives
+    Storage grad;                                 // empty until a gradient arrives
     bool requires_grad = false;
     std::shared_ptr<Node> grad_fn;                // null for leaves and in no-grad mode
     std::string name;                             // parameters are named ("blocks.0.attn.q")
@@ -57,8 +57,20 @@ struct TensorImpl {
     size_t numel() const { return storage->size(); }
     float* data() { return storage->data(); }
     const float* data() const { return storage->data(); }
-    // The gradient buffer, allocated (zero) on first use.
+    // The gradient buffer, allocated (zero) on first use: for kernels that add into part of it.
     float* grad_data();
+    // The gradient buffer for a kernel that writes every element (autograd.h's add_to_grad):
+    // allocated WITHOUT zeroing on first use. `accumulate` is false when this is the first
+    // gradient to arrive (then assign it), true when the buffer holds one already (add to it).
+    // Assigning instead of adding to zeros saves two passes over memory per tensor.
+    struct GradBuffer {
+        float* data;
+        bool accumulate;
+    };
+    GradBuffer grad_buffer();
+    // Adds the gradient g (numel floats the caller no longer needs) into this one. When there is
+    // none yet, g's buffer simply becomes this gradient: no copy (reshape's backward, add's).
+    void accumulate_grad(Storage&& g);
 };
 
 class Tensor {
@@ -94,7 +106,7 @@ public:
     bool has_grad() const { return !impl_->grad.empty(); }
     // A handle's constness does not extend to the gradient it accumulates (as with shared_ptr).
     float* grad() const { return impl_->grad_data(); }  // allocates zeros on first use
-    const std::vector<float>& grad_vector() const { return impl_->grad; }
+    std::vector<float> grad_vector() const { return {impl_->grad.begin(), impl_->grad.end()}; }  // a copy
     void zero_grad();
     // Reverse-mode differentiation from this tensor; see autograd.h.
     void backward();

@@ -26,10 +26,7 @@ Tensor pointwise(const Tensor& x, const char* op, Forward f, Derivative df) {
         const float* xv = x.data();
         const float* yv = out.data();
         const float* dy = out.grad.data();
-        float* dx = x.grad();
-        const long count = static_cast<long>(x.numel());
-#pragma omp parallel for schedule(static) if (count > 65536)
-        for (long i = 0; i < count; ++i) dx[i] += dy[i] * df(xv[i], yv[i]);
+        add_to_grad(x, [&](long i) { return dy[i] * df(xv[i], yv[i]); });
     });
 }
 
@@ -51,10 +48,7 @@ Tensor pointwise_saving(const Tensor& x, const char* op, Inner inner, Forward f,
     return record(y, op, {x}, [x, df, u = std::move(saved)](TensorImpl& out) {
         const float* xv = x.data();
         const float* dy = out.grad.data();
-        float* dx = x.grad();
-        const long count = static_cast<long>(x.numel());
-#pragma omp parallel for schedule(static) if (count > 65536)
-        for (long i = 0; i < count; ++i) dx[i] += dy[i] * df(xv[i], u[i]);
+        add_to_grad(x, [&](long i) { return dy[i] * df(xv[i], u[i]); });
     });
 }
 

@@ -61,13 +61,14 @@ Tensor cross_entropy(const Tensor& logits, const std::vector<int>& targets) {
         if (!logits.requires_grad()) return;
         const float dL = out.grad[0];
         const float* xv = logits.data();
-        float* dx = logits.grad();  // (N, V)
+        const TensorImpl::GradBuffer dx = logits.impl()->grad_buffer();  // (N, V)
         const float c = dL / static_cast<float>(N);
 #pragma omp parallel for schedule(static) if (logits.numel() > 65536)
         for (int i = 0; i < N; ++i) {
             const float* xr = xv + static_cast<size_t>(i) * V;
-            float* dxr = dx + static_cast<size_t>(i) * V;
-            for (int j = 0; j < V; ++j) dxr[j] += c * exp_approx((xr[j] - row_max[i]) - log_z[i]);  // softmax_j
+            float* dxr = dx.data + static_cast<size_t>(i) * V;
+            const float m = row_max[i], lz = log_z[i];
+            store_grad(dxr, V, dx.accumulate, [&](long j) { return c * exp_approx((xr[j] - m) - lz); });  // softmax_j
             dxr[targets[i]] -= c;  // - onehot
         }
     };

@@ -10,6 +10,7 @@
 // depend on the thread count. Left out: general numpy broadcasting, in-place ops.
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "glulab/autograd.h"
 #include "glulab/ops.h"
@@ -53,12 +54,8 @@ void for_each_broadcast(size_t reps, size_t nb, F f) {
 }
 
 // db[j] += sum_r src[r * nb + j], over r in increasing order (deterministic).
-// src is (reps, nb) flattened; with reps = 1 it is a plain elementwise add.
+// src is (reps, nb) flattened.
 void sum_into_suffix(float* db, const float* src, size_t reps, size_t nb) {
-    if (reps == 1) {
-        for_each_broadcast(1, nb, [&](long i, long) { db[i] += src[i]; });
-        return;
-    }
     for (size_t r = 0; r < reps; ++r) {  // rows in order; the inner loop is contiguous
         const float* row = src + r * nb;
         for (size_t j = 0; j < nb; ++j) db[j] += row[j];
@@ -79,11 +76,14 @@ Tensor add(const Tensor& a, const Tensor& b) {
 
     return record(y, "add", {a, b}, [a, b, reps](TensorImpl& out) {
         const float* dy = out.grad.data();  // (..., S)
-        if (a.requires_grad()) {
-            float* da = a.grad();
-            for_each_broadcast(1, out.numel(), [&](long i, long) { da[i] += dy[i]; });
+        if (b.requires_grad()) {
+            if (reps == 1)
+                add_to_grad(b, [&](long i) { return dy[i]; });
+            else
+                sum_into_suffix(b.grad(), dy, reps, b.numel());
         }
-        if (b.requires_grad()) sum_into_suffix(b.grad(), dy, reps, b.numel());
+        // Last, because out's gradient is no longer needed after this: it becomes a's.
+        if (a.requires_grad()) a.impl()->accumulate_grad(std::move(out.grad));
     });
 }
 
@@ -104,15 +104,19 @@ Tensor mul(const Tensor& a, const Tensor& b) {
         const float* bv = b.data();
         const size_t nb = b.numel();
         if (a.requires_grad()) {
-            float* da = a.grad();
-            for_each_broadcast(reps, nb, [&](long i, long j) { da[i] += dy[i] * bv[j]; });
+            if (reps == 1) {
+                add_to_grad(a, [&](long i) { return dy[i] * bv[i]; });
+            } else {
+                float* da = a.grad();
+                for_each_broadcast(reps, nb, [&](long i, long j) { da[i] += dy[i] * bv[j]; });
+            }
         }
         if (b.requires_grad()) {
             // mul(x, x) is fine: da and db alias, and each pass adds its own share.
-            float* db = b.grad();
             if (reps == 1) {
-                for_each_broadcast(1, nb, [&](long i, long) { db[i] += dy[i] * av[i]; });
+                add_to_grad(b, [&](long i) { return dy[i] * av[i]; });
             } else {  // the repeats in order, on one thread (deterministic)
+                float* db = b.grad();
                 for (size_t r = 0; r < reps; ++r)
                     for (size_t j = 0; j < nb; ++j) db[j] += dy[r * nb + j] * av[r * nb + j];
             }
@@ -133,10 +137,7 @@ Tensor scale(const Tensor& x, float s) {
     return record(y, "scale", {x}, [x, s](TensorImpl& out) {
         if (!x.requires_grad()) return;
         const float* dy = out.grad.data();
-        float* dx = x.grad();
-        const long count = static_cast<long>(out.numel());
-#pragma omp parallel for schedule(static) if (count > kParallelMin)
-        for (long i = 0; i < count; ++i) dx[i] += s * dy[i];
+        add_to_grad(x, [&](long i) { return s * dy[i]; });
     });
 }
 
@@ -155,10 +156,7 @@ Tensor scaled_total(const Tensor& x, const char* op, bool divide_by_n) {
     return record(y, op, {x}, [x, c](TensorImpl& out) {
         if (!x.requires_grad()) return;
         const float g = static_cast<float>(out.grad[0] * c);
-        float* dx = x.grad();
-        const long count = static_cast<long>(x.numel());
-#pragma omp parallel for schedule(static) if (count > kParallelMin)
-        for (long i = 0; i < count; ++i) dx[i] += g;
+        add_to_grad(x, [g](long) { return g; });
     });
 }
 }  // namespace

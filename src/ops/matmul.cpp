@@ -34,7 +34,8 @@ namespace glulab {
 //        trans_a: gemm(trans_b, true)   of B and dY                -> (K x M)
 //   dB: !trans_b: gemm(!trans_a, false) of A and dY                -> (K x N)
 //        trans_b: gemm(true, trans_a)   of dY and A                -> (N x K)
-// Each backward gemm runs with accumulate = true: gradients add up (autograd.h).
+// Each backward gemm adds into the gradient (accumulate = true), or assigns it when it is the
+// first to arrive (TensorImpl::grad_buffer): gradients add up (autograd.h).
 
 Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b) {
     auto fail = [&](const std::string& why) {
@@ -83,28 +84,28 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b) {
                                         stride_y, a_cols, b_cols](TensorImpl& out) {
         const float* dy = out.grad.data();  // (items, rows, N)
         if (a.requires_grad()) {
-            float* da = a.grad();
+            const TensorImpl::GradBuffer da = a.impl()->grad_buffer();  // assigned if it is the first
             if (!trans_a)  // dA (rows x K) = dY op(b)^T
-                gemm_batched(items, false, !trans_b, rows, K, N, dy, N, stride_y, b.data(), b_cols, stride_b, da,
-                             a_cols, stride_a, true);
+                gemm_batched(items, false, !trans_b, rows, K, N, dy, N, stride_y, b.data(), b_cols, stride_b, da.data,
+                             a_cols, stride_a, da.accumulate);
             else  // dA (K x M) = op(b) dY^T
-                gemm_batched(items, trans_b, true, K, rows, N, b.data(), b_cols, stride_b, dy, N, stride_y, da,
-                             a_cols, stride_a, true);
+                gemm_batched(items, trans_b, true, K, rows, N, b.data(), b_cols, stride_b, dy, N, stride_y, da.data,
+                             a_cols, stride_a, da.accumulate);
         }
         if (b.requires_grad()) {
-            float* db = b.grad();
             // dB = op(a)^T dY, or its transpose dY^T op(a) when b is stored transposed. With a shared b
             // every item adds into the same dB, so those products run one after the other.
             auto db_item = [&](int first, int n, long stride_db) {
+                const TensorImpl::GradBuffer db = b.impl()->grad_buffer();  // assigned by the first item
                 const float* ai = a.data() + first * stride_a;
                 const float* dyi = dy + first * stride_y;
-                float* dbi = db + first * stride_db;
+                float* dbi = db.data + first * stride_db;
                 if (!trans_b)  // dB (K x N) = op(a)^T dY
                     gemm_batched(n, !trans_a, false, K, N, rows, ai, a_cols, stride_a, dyi, N, stride_y, dbi, b_cols,
-                                 stride_db, true);
+                                 stride_db, db.accumulate);
                 else  // dB (N x K) = dY^T op(a)
                     gemm_batched(n, true, trans_a, N, K, rows, dyi, N, stride_y, ai, a_cols, stride_a, dbi, b_cols,
-                                 stride_db, true);
+                                 stride_db, db.accumulate);
             };
             if (batched)
                 db_item(0, items, stride_b);

@@ -53,17 +53,17 @@ Tensor rmsnorm(const Tensor& x, const Tensor& g, float eps) {
         const float* dy = out.grad.data();  // (..., d)
         const long nrows = static_cast<long>(inv_rms.size());
         if (x.requires_grad()) {
-            float* dx = x.grad();  // (..., d)
+            const TensorImpl::GradBuffer dx = x.impl()->grad_buffer();  // (..., d)
 #pragma omp parallel for schedule(static) if (x.numel() > 65536)
             for (long row = 0; row < nrows; ++row) {
                 const float* xr = xv + row * d;
                 const float* dyr = dy + row * d;
-                float* dxr = dx + row * d;
+                float* dxr = dx.data + row * d;
                 const float r = inv_rms[row];
                 double dot = 0.0;  // sum_j g_j dy_j n_j
                 for (int j = 0; j < d; ++j) dot += static_cast<double>(gv[j]) * dyr[j] * (xr[j] * r);
                 const float c = static_cast<float>(dot / d);
-                for (int j = 0; j < d; ++j) dxr[j] += r * (gv[j] * dyr[j] - (xr[j] * r) * c);
+                store_grad(dxr, d, dx.accumulate, [&](long j) { return r * (gv[j] * dyr[j] - (xr[j] * r) * c); });
             }
         }
         if (g.requires_grad()) {

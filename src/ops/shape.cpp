@@ -6,6 +6,7 @@
 // transpose moves them. Left out: general permutations; only the one attention needs is here.
 #include <cstring>
 #include <stdexcept>
+#include <utility>
 
 #include "glulab/autograd.h"
 #include "glulab/ops.h"
@@ -28,13 +29,9 @@ Tensor reshape(const Tensor& x, const Shape& shape) {
                                     " and " + shape_to_string(shape));
     Tensor y = x.share_storage_as(shape);  // same numbers, new shape
 
+    // out's gradient is no longer needed once this runs: it becomes x's (or is added to it).
     return record(y, "reshape", {x}, [x](TensorImpl& out) {
-        if (!x.requires_grad()) return;
-        const float* dy = out.grad.data();
-        float* dx = x.grad();
-        const long n = static_cast<long>(out.numel());
-#pragma omp parallel for schedule(static) if (n > 65536)
-        for (long i = 0; i < n; ++i) dx[i] += dy[i];
+        if (x.requires_grad()) x.impl()->accumulate_grad(std::move(out.grad));
     });
 }
 
@@ -62,14 +59,13 @@ Tensor transpose12(const Tensor& x) {
     return record(y, "transpose12", {x}, [x, runs, Bn, C, D, x_at, y_at](TensorImpl& out) {
         if (!x.requires_grad()) return;
         const float* dy = out.grad.data();  // (A, C, B, D)
-        float* dx = x.grad();               // (A, B, C, D)
+        const TensorImpl::GradBuffer dx = x.impl()->grad_buffer();  // (A, B, C, D)
 #pragma omp parallel for schedule(static) if (out.numel() > 65536)
         for (long ab = 0; ab < runs; ++ab) {
             const long a = ab / Bn, b = ab % Bn;
             for (long c = 0; c < C; ++c) {
                 const float* src = dy + y_at(a, b, c);
-                float* dst = dx + x_at(a, b, c);
-                for (int j = 0; j < D; ++j) dst[j] += src[j];
+                store_grad(dx.data + x_at(a, b, c), D, dx.accumulate, [src](long j) { return src[j]; });
             }
         }
     });

@@ -7,6 +7,7 @@
 // Stable: each row subtracts its max before exp, so logits of +-1000 stay finite.
 // Fast: exp and the row sums are vecmath.h's vectorised, fixed-order versions.
 // Left out: softmax over other dims, temperature (use scale() first).
+#include <algorithm>
 #include <stdexcept>
 
 #include "glulab/autograd.h"
@@ -48,15 +49,16 @@ Tensor softmax(const Tensor& x, bool causal) {
         if (!x.requires_grad()) return;
         const float* yv = out.data();
         const float* dy = out.grad.data();
-        float* dx = x.grad();
+        const TensorImpl::GradBuffer dx = x.impl()->grad_buffer();
 #pragma omp parallel for schedule(static) if (out.numel() > 65536)
         for (long row = 0; row < rows; ++row) {
             const float* yr = yv + row * n;
             const float* dyr = dy + row * n;
-            float* dxr = dx + row * n;
+            float* dxr = dx.data + row * n;
             const int len = visible(row);
             const float s = static_cast<float>(dot_of(dyr, yr, len));  // sum_k dy_k y_k
-            for (int j = 0; j < len; ++j) dxr[j] += yr[j] * (dyr[j] - s);
+            store_grad(dxr, len, dx.accumulate, [&](long j) { return yr[j] * (dyr[j] - s); });
+            if (!dx.accumulate) std::fill(dxr + len, dxr + n, 0.0f);  // masked: no gradient
         }
     });
 }
