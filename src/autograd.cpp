@@ -14,20 +14,21 @@ namespace {
 thread_local bool t_grad_enabled = true;
 
 // Post-order DFS from root over producer Nodes: every tensor comes after all the tensors
-// it was computed from. Iterative, so deep graphs cannot overflow the stack.
-std::vector<TensorImpl*> topological_order(TensorImpl* root) {
-    std::vector<TensorImpl*> order;
+// it was computed from. Iterative, so deep graphs cannot overflow the stack. The list holds a
+// reference to each tensor, so that backward() can free the graph as it goes (see there).
+std::vector<std::shared_ptr<TensorImpl>> topological_order(const std::shared_ptr<TensorImpl>& root) {
+    std::vector<std::shared_ptr<TensorImpl>> order;
     std::unordered_set<TensorImpl*> visited;
-    std::vector<std::pair<TensorImpl*, size_t>> stack{{root, 0}};
-    visited.insert(root);
+    std::vector<std::pair<std::shared_ptr<TensorImpl>, size_t>> stack{{root, 0}};
+    visited.insert(root.get());
     while (!stack.empty()) {
         auto& [t, next_input] = stack.back();
         const Node* node = t->grad_fn.get();
         if (node && next_input < node->inputs.size()) {
-            TensorImpl* in = node->inputs[next_input++].get();
-            if (in->grad_fn && visited.insert(in).second) stack.push_back({in, 0});
+            const std::shared_ptr<TensorImpl>& in = node->inputs[next_input++];
+            if (in->grad_fn && visited.insert(in.get()).second) stack.push_back({in, 0});
         } else {
-            order.push_back(t);
+            order.push_back(std::move(t));
             stack.pop_back();
         }
     }
@@ -65,17 +66,24 @@ void backward(const Tensor& root, const float* seed) {
     float* g = r->grad_data();
     for (size_t i = 0; i < r->numel(); ++i) g[i] += seed ? seed[i] : 1.0f;
 
-    std::vector<TensorImpl*> order = topological_order(r);
+    std::vector<std::shared_ptr<TensorImpl>> order = topological_order(root.impl_ptr());
     Profiler* profiler = active_profiler();  // null unless a ProfileScope is open (profile.h)
     for (auto it = order.rbegin(); it != order.rend(); ++it) {
-        TensorImpl* t = *it;
-        if (!t->grad_fn || t->grad.empty()) continue;
-        const auto start = Profiler::Clock::now();
-        t->grad_fn->backward(*t);
-        if (profiler) profiler->op_backward(*t->grad_fn, *t, start);  // times each closure
+        TensorImpl* t = it->get();
+        if (t->grad_fn && !t->grad.empty()) {
+            const auto start = Profiler::Clock::now();
+            t->grad_fn->backward(*t);
+            if (profiler) profiler->op_backward(*t->grad_fn, *t, start);  // times each closure
+        }
+        // Free the graph as we go: every consumer of t has run, so t's gradient is complete and,
+        // now that t's own backward has used it, needed no more (the root's is kept). Dropping
+        // the Node releases what it saved for the backward. So the activations and the
+        // intermediate gradients of the last layers are freed while the first ones are still
+        // being differentiated, and the peak memory is about the forward pass's alone.
+        t->grad_fn.reset();
+        if (t != r) Storage().swap(t->grad);
+        it->reset();  // the last reference, unless the caller holds one
     }
-    // Free the graph: dropping each Node releases its saved inputs and closure state.
-    for (TensorImpl* t : order) t->grad_fn.reset();
 }
 
 }  // namespace glulab

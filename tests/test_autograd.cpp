@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "glulab/autograd.h"
 #include "glulab/ops.h"
 #include "gradcheck.h"
 
@@ -247,4 +248,20 @@ TEST_CASE("autograd: the first gradient is assigned and the rest added, in any o
             CHECK(together[i] == doctest::Approx(expected).epsilon(1e-4));
         }
     }
+}
+
+TEST_CASE("autograd: backward frees each op's saved tensors as soon as its closure has run") {
+    Tensor x = Tensor::from_values({1000}, std::vector<float>(1000, 0.5f), true);
+    const long before = live_tensor_count();
+    long alive_at_the_end = -1;  // seen by the first op's closure, the last one backward runs
+    Tensor h = record(x.share_storage_as({1000}), "probe", {x},
+                      [&alive_at_the_end](TensorImpl&) { alive_at_the_end = live_tensor_count(); });
+    for (int i = 0; i < 20; ++i) h = silu(h);  // 20 intermediate tensors, held only by the graph
+    sum(h).backward();
+    // Left alive: the probe's output (being differentiated) and h (the caller's handle), plus at
+    // most the sum. Before the graph was freed on the way, all 20 intermediates were still here.
+    INFO("live tensors beyond x when the first op's backward ran: " << alive_at_the_end - before);
+    CHECK(alive_at_the_end >= before);
+    CHECK(alive_at_the_end - before <= 3);
+    CHECK(live_tensor_count() == before + 1);  // h alone
 }

@@ -8,8 +8,10 @@
 //     dL/dloss = 1, and calls each closure once, after every consumer of its output has added
 //     its share. Closures ACCUMULATE (+=) into input gradients, so a tensor used twice gets
 //     the sum of both contributions (add_to_grad below assigns the first one, as a shortcut).
-//  3. Afterwards the graph is freed: every Node is detached from its output, which drops the
-//     saved activations, so memory does not grow from step to step.
+//  3. The graph is freed during that walk: once a tensor's closure has run, its Node (with the
+//     activations it saved) and its gradient are dropped, unless it is the root. So memory does
+//     not grow from step to step, and the backward pass needs little beyond the forward's.
+//     Gradients are kept for leaves (parameters, inputs) only, as in PyTorch.
 // While a ProfileScope is open (profile.h), record() and the backward walk also report each op's
 // forward and backward time to the profiler.
 //
@@ -38,7 +40,7 @@ struct Node {
 Tensor record(Tensor out, const char* op, std::initializer_list<Tensor> inputs, BackwardFn backward);
 
 // Back-propagates from `root`, seeding its gradient with `seed` (numel values), or with 1 when
-// `seed` is null (root must then have one element). Frees the graph afterwards.
+// `seed` is null (root must then have one element). Frees the graph on the way (see 3. above).
 void backward(const Tensor& root, const float* seed = nullptr);
 
 // ---- writing gradients, for backward kernels ----
