@@ -42,6 +42,19 @@ struct TrainResult {
 // one-line message on bad input or divergence.
 TrainResult train(const TrainOptions& options, std::ostream& log);
 
+// One optimiser step of the recipe on one batch: zero the gradients, forward, backward, clip
+// the global gradient norm to `clip`, AdamW at learning rate `lr`. The same code for `train` and
+// `glulab bench`. With a profiler, the ops from the forward to AdamW are charged to it.
+// Stops before the update if the loss or a gradient is not finite (see StepResult::diverged).
+struct StepResult {
+    double loss = 0.0;
+    double grad_norm = 0.0;  // before clipping
+    std::string diverged;    // empty, or what went non-finite: "the loss is nan", "the gradient of W is not finite"
+};
+class Profiler;
+StepResult train_step(Model& model, AdamW& optimizer, const Batch& batch, float lr, double clip,
+                      Profiler* profiler = nullptr);
+
 // Mean next-byte cross-entropy (nats) over the validation windows; no graph is recorded.
 double evaluate(const Model& model, const std::vector<Batch>& batches);
 

@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,7 @@
 #include "glulab/options.h"
 #include "glulab/profile.h"
 #include "glulab/rng.h"
+#include "glulab/train.h"
 
 namespace glulab {
 
@@ -89,21 +91,16 @@ struct BenchRun {
 // The training recipe's step, as train.cpp runs it, `warmup + steps` times; the timed steps are
 // also profiled (the profiler adds two clock reads per op, well under 1% of a step).
 BenchRun run_steps(Model& model, int batch, long warmup, long steps) {
-    ParameterList& params = model.parameters();
-    AdamW optimizer(params);
+    AdamW optimizer(model.parameters());
     const ScheduleConfig schedule;
     Rng rng(1);
     BenchRun run;
     for (long s = 0; s < warmup + steps; ++s) {
         const Batch b = random_batch(rng, batch, model.config().ctx);
         const auto t0 = std::chrono::steady_clock::now();
-        zero_gradients(params);
-        ProfileScope profiling(s >= warmup ? &run.profiler : nullptr);  // from the forward to AdamW
-        Tensor loss = model.loss(b.tokens, b.targets, b.B, b.T);
-        loss.backward();
-        clip_grad_norm(params, 1.0);
-        optimizer.step(params, learning_rate(schedule, s, warmup + steps));
-        profiling.stop();
+        const StepResult result = train_step(model, optimizer, b, learning_rate(schedule, s, warmup + steps), 1.0,
+                                             s >= warmup ? &run.profiler : nullptr);
+        if (!result.diverged.empty()) throw std::runtime_error("bench: training diverged: " + result.diverged);
         if (s >= warmup) run.step_s.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     }
     return run;

@@ -96,6 +96,32 @@ std::string first_nonfinite_gradient(const ParameterList& params) {
     return "";
 }
 
+}  // namespace
+
+StepResult train_step(Model& model, AdamW& optimizer, const Batch& batch, float lr, double clip, Profiler* profiler) {
+    ParameterList& params = model.parameters();
+    StepResult result;
+    zero_gradients(params);
+    ProfileScope profiling(profiler);  // from the forward to AdamW
+    Tensor loss = model.loss(batch.tokens, batch.targets, batch.B, batch.T);
+    result.loss = loss.item();
+    if (!std::isfinite(result.loss)) {
+        result.diverged = "the loss is " + std::to_string(result.loss);
+        return result;
+    }
+    loss.backward();
+    const std::string bad = first_nonfinite_gradient(params);
+    if (!bad.empty()) {
+        result.diverged = "the gradient of " + bad + " is not finite";
+        return result;
+    }
+    result.grad_norm = clip_grad_norm(params, clip);
+    optimizer.step(params, lr);
+    return result;
+}
+
+namespace {
+
 std::string format_duration(double s) {
     char buf[32];
     if (s < 60) std::snprintf(buf, sizeof buf, "%.0fs", s);
@@ -193,22 +219,13 @@ TrainResult train(const TrainOptions& o, std::ostream& log) {
         if (g_stop_requested) break;
         const auto t0 = Clock::now();
         const Batch batch = sampler.next();
-        zero_gradients(params);
-        ProfileScope profiling(o.profile ? &profiler : nullptr);  // from the forward to AdamW
-        Tensor loss = model.loss(batch.tokens, batch.targets, batch.B, batch.T);
-        last_loss = loss.item();
-        if (!std::isfinite(last_loss))
-            throw std::runtime_error("training diverged at step " + std::to_string(step) + ": the loss is " +
-                                     std::to_string(last_loss) + "; the last good checkpoint is " + ckpt_path);
-        loss.backward();
-        const std::string bad = first_nonfinite_gradient(params);
-        if (!bad.empty())
-            throw std::runtime_error("training diverged at step " + std::to_string(step) + ": the gradient of " + bad +
-                                     " is not finite; the last good checkpoint is " + ckpt_path);
-        const double grad_norm = clip_grad_norm(params, o.clip);
         const float lr = learning_rate(o.schedule, step, o.steps);
-        optimizer.step(params, lr);
-        profiling.stop();
+        const StepResult done = train_step(model, optimizer, batch, lr, o.clip, o.profile ? &profiler : nullptr);
+        if (!done.diverged.empty())
+            throw std::runtime_error("training diverged at step " + std::to_string(step) + ": " + done.diverged +
+                                     "; the last good checkpoint is " + ckpt_path);
+        last_loss = done.loss;
+        const double grad_norm = done.grad_norm;
         const double dt = seconds_since(t0);
         train_seconds += dt;
         ++window_steps;
