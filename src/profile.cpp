@@ -10,6 +10,7 @@
 #include <ostream>
 
 #include "glulab/autograd.h"
+#include "glulab/ops.h"
 
 namespace glulab {
 
@@ -42,6 +43,7 @@ void ProfileScope::stop() {
 namespace {
 
 bool is_matmul(const char* op) { return std::strcmp(op, "matmul") == 0; }
+bool is_attention(const char* op) { return std::strcmp(op, "causal_attention") == 0; }
 
 bool moves_data_only(const char* op) {
     return std::strcmp(op, "reshape") == 0 || std::strcmp(op, "transpose12") == 0 || std::strcmp(op, "embedding") == 0;
@@ -69,6 +71,7 @@ const TensorImpl& impl_of(const std::shared_ptr<TensorImpl>& t) { return *t; }
 
 struct OpCost {
     bool matmul = false;
+    bool exact = false;  // matmul and causal_attention: counted, not estimated
     MatmulShape shape;   // when matmul
     double flops = 0.0;  // forward; the estimate for other ops is the same backward
 };
@@ -80,9 +83,12 @@ OpCost cost_of(const char* op, const TensorImpl& out, const Inputs& inputs) {
     if (is_matmul(op)) {
         auto it = inputs.begin();
         const TensorImpl& a = impl_of(*it++);
-        c.matmul = true;
+        c.matmul = c.exact = true;
         c.shape = matmul_shape(a, impl_of(*it), out);
         c.flops = c.shape.flops();
+    } else if (is_attention(op)) {  // its two products, q k^T and P v, over the blocks it computes
+        c.exact = true;
+        c.flops = causal_attention_flops(out.shape[0], out.shape[1], out.shape[2]);  // out (B, T, d)
     } else if (!moves_data_only(op)) {
         size_t largest = out.numel();
         for (const auto& in : inputs) largest = std::max(largest, impl_of(in).numel());
@@ -132,7 +138,7 @@ void Profiler::op_forward(const char* op, const TensorImpl& out, std::initialize
     ++e.forward_calls;
     e.forward_s += seconds;
     e.forward_flops += c.flops;
-    e.flops_exact = c.matmul;
+    e.flops_exact = c.exact;
     if (c.matmul) {
         MatmulProfile& m = matmul_shapes_[c.shape];
         ++m.calls;
@@ -152,6 +158,12 @@ void Profiler::op_backward(const Node& node, const TensorImpl& out, Clock::time_
         MatmulProfile& m = matmul_shapes_[c.shape];
         m.backward_s += seconds;
         m.backward_flops += flops;
+    }
+    if (is_attention(node.op)) {  // one product (half the forward's two) for each of dv = P^T dO,
+        // dP = dO v^T (if dq or dk), dq = dS k, dk = dS^T q; the inputs are q, k, v in this order
+        const bool dq = node.inputs[0]->requires_grad, dk = node.inputs[1]->requires_grad;
+        const int products = (node.inputs[2]->requires_grad ? 1 : 0) + (dq || dk ? 1 : 0) + (dq ? 1 : 0) + (dk ? 1 : 0);
+        flops = c.flops / 2 * products;
     }
     OpProfile& e = entry(node.op);
     ++e.backward_calls;

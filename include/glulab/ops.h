@@ -52,6 +52,12 @@ Tensor cross_entropy(const Tensor& logits, const std::vector<int>& targets);
 //   table (V, d), ids (numel of ids_shape) -> (ids_shape..., d)
 Tensor embedding(const Tensor& table, const std::vector<int>& ids, const Shape& ids_shape);
 
+// ---- attention (src/ops/attention.cpp) ----
+// Attention(Q, K, V) = softmax(Q K^T / sqrt(hd)) V per head, causal (query t sees keys <= t), fused.
+//   q, k, v (B, T, d), head h = columns [h hd, (h+1) hd) -> (B, T, d) = Concat(head_1, ..., head_H)
+Tensor causal_attention(const Tensor& q, const Tensor& k, const Tensor& v, int n_head);
+double causal_attention_flops(int B, int T, int d);  // its forward FLOPs (2 products), for the profiler
+
 // ---- shape (src/ops/shape.cpp) ----
 Tensor reshape(const Tensor& x, const Shape& shape);  // same numbers, new shape; dx = reshape(dy)
 // (A, B, C, D) -> (A, C, B, D): splits heads, (B, T, H, hd) -> (B, H, T, hd), and merges them back.

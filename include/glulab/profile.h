@@ -23,7 +23,10 @@
 // Backward time is exact per op: the engine times each Node's closure.
 //
 // FLOPs: matmul exactly, 2 M N K forward and 2 M N K backward for each input that needs a
-// gradient (dA and dB are one product each). Every other op is counted approximately, as one
+// gradient (dA and dB are one product each). causal_attention exactly too, as its products:
+// 2 forward (q k^T, P v) and up to 4 backward (dv, dP, dq, dk), each 2 hd FLOPs per computed
+// (query, key) pair of each head (causal_attention_flops in ops.h); its exps are not counted.
+// Every other op is counted approximately, as one
 // FLOP per element of its largest tensor in each direction: an order of magnitude that shows
 // those ops are memory-bound, not a count of instructions (an exp or a tanh costs more). Ops that
 // only move data (reshape, transpose12, embedding) count 0.
@@ -48,7 +51,7 @@ struct OpProfile {
     long forward_calls = 0, backward_calls = 0;
     double forward_s = 0.0, backward_s = 0.0;
     double forward_flops = 0.0, backward_flops = 0.0;
-    bool flops_exact = false;  // true for matmul; an estimate otherwise (see the file header)
+    bool flops_exact = false;  // true for matmul and causal_attention; an estimate otherwise (see the file header)
 
     double seconds() const { return forward_s + backward_s; }
     double flops() const { return forward_flops + backward_flops; }
