@@ -100,6 +100,19 @@ constexpr int kBBudget = 256 * 1024;  // floats (1 MB): packed B of a group of s
 // a few microseconds, as long as ~2^20 multiply-adds take (and far more on a busy machine).
 constexpr double kMinParallelWork = 1 << 20;
 
+// Runs body(i) for i in [0, n): shared among the OpenMP threads when `parallel`, else a plain
+// loop. Not `omp parallel for if (parallel)`: that still calls into the OpenMP runtime when the
+// condition is false, about 1 us a time, longer than one of attention's small products takes.
+template <class Body>
+void for_range(int n, bool parallel, Body body) {
+    if (parallel && n > 1 && !omp_in_parallel()) {  // nested: one thread anyway
+#pragma omp parallel for schedule(static)
+        for (int i = 0; i < n; ++i) body(i);
+    } else {
+        for (int i = 0; i < n; ++i) body(i);
+    }
+}
+
 // ---- prefetching ----
 // Asks for the C tile the micro-kernel is about to update, so that its loads (or, when C is only
 // written, the reads for ownership) overlap the kc steps of arithmetic instead of stalling the
@@ -293,14 +306,13 @@ void pack_b_transposed_panel(const float* src, long ldb, int cols, int kc, float
 void pack_b_block(bool trans_b, const float* B, long ldb, int pc, int kc, int jc, int nc, float* dst,
                   bool parallel) {
     if (!trans_b) {
-#pragma omp parallel for schedule(static) if (parallel)
-        for (int k = 0; k < kc; ++k) pack_b_row(B + (pc + k) * ldb + jc, nc, kc, dst + k * kNR);
+        for_range(kc, parallel, [&](int k) { pack_b_row(B + (pc + k) * ldb + jc, nc, kc, dst + k * kNR); });
     } else {
         const int panels = (nc + kNR - 1) / kNR;
-#pragma omp parallel for schedule(static) if (parallel && panels > 1)
-        for (int p = 0; p < panels; ++p)
+        for_range(panels, parallel, [&](int p) {
             pack_b_transposed_panel(B + (jc + p * kNR) * ldb + pc, ldb, std::min(kNR, nc - p * kNR), kc,
                                     dst + static_cast<long>(p) * kc * kNR);
+        });
     }
 }
 
@@ -371,8 +383,7 @@ void gemm_blocked(bool trans_a, bool trans_b, int M, int N, int K, const float* 
                     pack_b_block(trans_b, B, ldb, pc, std::min(kKC, K - pc), jc, nc,
                                  buffer + static_cast<long>(pc - pc0) * col_panels * kNR, parallel);
             }
-#pragma omp parallel for schedule(static) if (parallel && row_panels > 1)
-            for (int ip = 0; ip < row_panels; ++ip) {
+            for_range(row_panels, parallel, [&](int ip) {
                 const int i0 = ip * kMR;
                 const int rows = std::min(kMR, M - i0);
                 for (int pc = pc0; pc < pc_end; pc += kKC) {
@@ -393,7 +404,7 @@ void gemm_blocked(bool trans_a, bool trans_b, int M, int N, int K, const float* 
                                      C + i0 * ldc + j0, ldc, add_c);
                     }
                 }
-            }
+            });
         }
     }
 }
@@ -415,10 +426,10 @@ void gemm_batched(int count, bool trans_a, bool trans_b, int M, int N, int K, co
     const double work = static_cast<double>(M) * N * K;  // per item
     const bool by_item = count >= 2 * omp_get_max_threads();
     if (by_item) {
-#pragma omp parallel for schedule(static) if (work * count >= kMinParallelWork)
-        for (int i = 0; i < count; ++i)
+        for_range(count, work * count >= kMinParallelWork, [&](int i) {
             gemm_blocked(trans_a, trans_b, M, N, K, A + i * stride_a, lda, B + i * stride_b, ldb, C + i * stride_c,
                          ldc, accumulate, false);
+        });
     } else {
         for (int i = 0; i < count; ++i)
             gemm_blocked(trans_a, trans_b, M, N, K, A + i * stride_a, lda, B + i * stride_b, ldb, C + i * stride_c,
