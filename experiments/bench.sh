@@ -21,16 +21,17 @@ peaks=$("$glulab" bench --peak --threads "$max_threads" | sed 's/^FMA peak, //; 
 kernel=$(field "$("$glulab" bench --peak --threads 1 --json)" kernel)
 
 table=$(
-  echo "| preset | ffn | threads | tokens/s | ms/step | GFLOP/s | MFU | FMA peak GFLOP/s | peak RSS (MiB) |"
-  echo "|--------|-----|--------:|---------:|--------:|--------:|----:|-----------------:|---------------:|"
+  echo "| preset | ffn | threads | tokens/s | ms/step | GFLOP/s | MFU | FMA peak GFLOP/s | peak RSS (MiB) | needed (MiB) | RSS / needed |"
+  echo "|--------|-----|--------:|---------:|--------:|--------:|----:|-----------------:|---------------:|-------------:|-------------:|"
   for preset in tiny small; do
     steps=20; [ "$preset" = tiny ] && steps=50
     for ffn in relu swiglu; do
       for t in $threads; do
         j=$("$glulab" bench --preset "$preset" --ffn "$ffn" --threads "$t" --steps "$steps" --warmup 3 --json)
-        printf '| %s | %s | %s | %.0f | %.2f | %.1f | %.1f%% | %.0f | %.0f |\n' "$preset" "$ffn" "$t" \
+        printf '| %s | %s | %s | %.0f | %.2f | %.1f | %.1f%% | %.0f | %.0f | %.0f | %.2f |\n' "$preset" "$ffn" "$t" \
           "$(field "$j" tokens_per_sec)" "$(field "$j" step_ms)" "$(field "$j" gflops)" \
-          "$(echo "$(field "$j" mfu)" | awk '{ print 100 * $1 }')" "$(field "$j" peak_gflops)" "$(field "$j" peak_rss_mb)"
+          "$(echo "$(field "$j" mfu)" | awk '{ print 100 * $1 }')" "$(field "$j" peak_gflops)" "$(field "$j" peak_rss_mb)" \
+          "$(field "$j" needed_mb)" "$(field "$j" memory_ratio)"
       done
     done
   done
@@ -41,6 +42,7 @@ mkdir -p "$(dirname "$out")"
   echo "# glulab bench"
   echo
   echo "Training steps (forward, backward, clipping, AdamW; batch 16) on random bytes, medians over the timed steps."
+  echo "Needed: the most tensor storage alive at once (parameters, gradients, activations saved for the backward) plus AdamW's moments; RSS / needed is issue 5's memory target (at most 1.5)."
   echo "MFU: model FLOPs (6 x parameters + 12 x N x T x d per token) per second over the FMA peak that each run measures with its threads (its own column: a busy machine lowers it)."
   echo
   echo "- machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; gemm kernel $kernel"

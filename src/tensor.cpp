@@ -16,6 +16,21 @@ TensorImpl::TensorImpl() { ++g_live_tensors; }
 TensorImpl::~TensorImpl() { --g_live_tensors; }
 long live_tensor_count() { return g_live_tensors.load(); }
 
+namespace {
+std::atomic<long> g_tensor_bytes{0};       // instrumentation only; see tensor_bytes()
+std::atomic<long> g_peak_tensor_bytes{0};
+}  // namespace
+
+void count_tensor_bytes(long delta) {
+    const long now = g_tensor_bytes.fetch_add(delta, std::memory_order_relaxed) + delta;
+    long peak = g_peak_tensor_bytes.load(std::memory_order_relaxed);
+    while (now > peak && !g_peak_tensor_bytes.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {
+    }
+}
+long tensor_bytes() { return g_tensor_bytes.load(); }
+long peak_tensor_bytes() { return g_peak_tensor_bytes.load(); }
+void reset_peak_tensor_bytes() { g_peak_tensor_bytes.store(g_tensor_bytes.load()); }
+
 float* TensorImpl::grad_data() {
     if (grad.empty()) grad.assign(numel(), 0.0f);
     return grad.data();

@@ -265,3 +265,19 @@ TEST_CASE("autograd: backward frees each op's saved tensors as soon as its closu
     CHECK(alive_at_the_end - before <= 3);
     CHECK(live_tensor_count() == before + 1);  // h alone
 }
+
+TEST_CASE("tensor: tensor_bytes counts values and gradients; the peak remembers the most at once") {
+    const long before = tensor_bytes();
+    reset_peak_tensor_bytes();
+    {
+        Tensor x = Tensor::zeros({10, 100}, true);  // 4,000 bytes of values
+        CHECK(tensor_bytes() == before + 4000);
+        sum(scale(x, 2.0f)).backward();  // scale's output (4,000) and x's gradient (4,000)
+        CHECK(tensor_bytes() >= before + 8000);  // x and its gradient (and the loss) are kept
+        CHECK(peak_tensor_bytes() >= before + 12000);  // x, the output, its gradient at once
+    }
+    CHECK(tensor_bytes() == before);
+    CHECK(peak_tensor_bytes() >= before + 12000);
+    reset_peak_tensor_bytes();
+    CHECK(peak_tensor_bytes() == before);
+}

@@ -186,7 +186,7 @@ TEST_CASE("bench: a 3-step tiny run gives one JSON object with the keys; --peak 
     REQUIRE(j.exit_code == 0);
     CHECK(std::count(j.out.begin(), j.out.end(), '\n') == 1);
     for (const char* key : {"\"tokens_per_sec\"", "\"step_ms\"", "\"gflops\"", "\"mfu\"", "\"peak_gflops\"", "\"peak_rss_mb\"",
-                            "\"preset\": \"tiny\"", "\"ffn\": \"swiglu\"", "\"threads\": 1"})
+                            "\"needed_mb\"", "\"memory_ratio\"", "\"preset\": \"tiny\"", "\"ffn\": \"swiglu\"", "\"threads\": 1"})
         CHECK(j.out.find(key) != std::string::npos);
 
     const RunResult text = run_glulab("bench --preset tiny --ffn relu --steps 2 --warmup 0 --threads 1", dir);

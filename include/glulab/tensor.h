@@ -25,6 +25,10 @@ struct Node;  // autograd.h: the record of the op that produced a tensor
 // std::allocator value-initialises (zeroes) every float of a new vector. Op outputs are
 // overwritten in full right away, so that pass over memory is wasted: this allocator
 // default-initialises instead, and zeros are asked for explicitly (Tensor::zeros).
+// Adds delta to the count of bytes of tensor storage alive (see tensor_bytes() below).
+void count_tensor_bytes(long delta);
+
+// It also counts the bytes it hands out, for tensor_bytes().
 template <class T>
 struct UninitializedAllocator : std::allocator<T> {
     template <class U>
@@ -34,6 +38,14 @@ struct UninitializedAllocator : std::allocator<T> {
     UninitializedAllocator() = default;
     template <class U>
     UninitializedAllocator(const UninitializedAllocator<U>&) {}
+    T* allocate(size_t n) {
+        count_tensor_bytes(static_cast<long>(n * sizeof(T)));
+        return std::allocator<T>::allocate(n);
+    }
+    void deallocate(T* p, size_t n) {
+        count_tensor_bytes(-static_cast<long>(n * sizeof(T)));
+        std::allocator<T>::deallocate(p, n);
+    }
     template <class U>
     void construct(U* p) { ::new (static_cast<void*>(p)) U; }  // no value: not zeroed
     template <class U, class... Args>
@@ -128,5 +140,13 @@ std::string shape_to_string(const Shape& shape);
 // Number of TensorImpls alive right now: the test that the graph is freed after backward
 // watches this count stay flat over many steps.
 long live_tensor_count();
+
+// Bytes of tensor storage (values and gradients) alive now, and the most that were alive at once
+// since the last reset_peak_tensor_bytes(): what parameters, their gradients and the activations
+// the graph saves for the backward take, without the allocator's and the program's own overhead.
+// `glulab bench` sets the peak beside the process's resident memory.
+long tensor_bytes();
+long peak_tensor_bytes();
+void reset_peak_tensor_bytes();
 
 }  // namespace glulab
