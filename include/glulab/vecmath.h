@@ -46,7 +46,10 @@ inline float exp_approx(float x) {
     constexpr float kLog2e = 1.44269504088896341f;
     constexpr float kLn2Hi = 0.693359375f;
     constexpr float kLn2Lo = -2.12194440e-4f;
-    const float xc = std::min(std::max(x, kMinArg), kMaxArg);
+    // Clamped so that n below is a small integer: this argument order also sends NaN to kMinArg
+    // (std::max(a, b) returns a when the comparison fails), since converting NaN to an integer
+    // is undefined behaviour (UBSan reports it). The result for NaN is chosen at the end.
+    const float xc = std::min(kMaxArg, std::max(kMinArg, x));
     // n = round(xc / ln 2), by adding and subtracting 1.5 * 2^23: the sum has no bits below 1, so
     // the FPU rounds it (to nearest even). std::floor would do, but GCC does not vectorise it.
     constexpr float kRoundShift = 12582912.0f;
