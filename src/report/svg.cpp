@@ -366,6 +366,11 @@ std::string bar_chart(const BarChart& c) {
     const double base = std::clamp(0.0, f.y.lo, f.y.hi);
     const double slot = f.width / static_cast<double>(c.bars.size());
     const double bar_w = slot * 0.62;
+    struct ValueLabel {
+        double x, y;
+        std::string text;
+    };
+    std::vector<ValueLabel> value_labels;  // drawn at the end, over everything
     for (size_t i = 0; i < c.bars.size(); ++i) {
         const Bar& b = c.bars[i];
         const double cx = f.left + slot * (static_cast<double>(i) + 0.5);
@@ -384,7 +389,7 @@ std::string bar_chart(const BarChart& c) {
             }
             label_y = std::min(label_y, top);
         }
-        doc.text(cx, label_y - 6, format_number(b.value, c.value_decimals), 11, "middle");
+        value_labels.push_back({cx, label_y - 6, format_number(b.value, c.value_decimals)});
         doc.text(cx, f.bottom() + 19, b.label, 12, "middle");
     }
     doc.line(f.left, f.bottom(), f.right(), f.bottom(), kTextColour, 1);
@@ -394,6 +399,10 @@ std::string bar_chart(const BarChart& c) {
         doc.line(f.left, y, f.right(), y, "#444444", 1.2, " stroke-dasharray=\"6 4\"");
         if (labelled_reference) doc.text(f.right() + 6, y + 4, c.reference_label, 11);
     }
+    // The values last, over the reference line, each on a white halo, so a bar that ends near
+    // the line keeps a readable label.
+    for (const ValueLabel& v : value_labels)
+        doc.text(v.x, v.y, v.text, 11, "middle", " stroke=\"#ffffff\" stroke-width=\"3\" paint-order=\"stroke\"");
     // A bar chart whose axis does not start at 0 exaggerates differences: say so on the chart.
     if (base != 0.0)
         doc.text(f.left, f.bottom() + 38, "note: the y axis does not reach 0; bars start at " +
