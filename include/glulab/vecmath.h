@@ -95,22 +95,29 @@ inline float max_of(const float* x, int n) {
     return m;
 }
 
-// sum_j x[j] y[j] (y = nullptr: sum_j x[j]), accumulated in double: lane l sums the terms
-// j = l (mod 16) of the full blocks, then the lanes are combined and the tail added in order.
-inline double dot_of(const float* x, const float* y, int n) {
+// sum_j term(j) for j in [0, n), accumulated in double: lane l sums the terms j = l (mod 16)
+// of the full blocks, then the lanes are combined and the tail added in order.
+template <class Term>
+double sum_in_lanes(int n, Term term) {
     double lane[kReduceLanes] = {};
     int j = 0;
     for (; j + kReduceLanes <= n; j += kReduceLanes)
-        for (int l = 0; l < kReduceLanes; ++l)
-            lane[l] += static_cast<double>(x[j + l]) * (y ? static_cast<double>(y[j + l]) : 1.0);
+        for (int l = 0; l < kReduceLanes; ++l) lane[l] += term(j + l);
     // The lanes pairwise (8 sums of two, 4, 2, 1): a tree of 4 dependent adds instead of a chain
     // of 16, which matters for short rows (attention's average 64). Still a fixed order.
     for (int width = kReduceLanes / 2; width >= 1; width /= 2)
         for (int l = 0; l < width; ++l) lane[l] += lane[l + width];
     double s = lane[0];
-    for (; j < n; ++j) s += static_cast<double>(x[j]) * (y ? static_cast<double>(y[j]) : 1.0);
+    for (; j < n; ++j) s += term(j);
     return s;
 }
-inline double sum_of(const float* x, int n) { return dot_of(x, nullptr, n); }
+
+// sum_j x[j] y[j] and sum_j x[j], in double.
+inline double dot_of(const float* x, const float* y, int n) {
+    return sum_in_lanes(n, [x, y](int j) { return static_cast<double>(x[j]) * static_cast<double>(y[j]); });
+}
+inline double sum_of(const float* x, int n) {
+    return sum_in_lanes(n, [x](int j) { return static_cast<double>(x[j]); });
+}
 
 }  // namespace glulab

@@ -3,8 +3,6 @@
 // Each op: a forward kernel, a backward kernel, and the graph record, under its f and f'.
 // The backward kernels ACCUMULATE into dx, as every backward does (see autograd.h).
 // exp and tanh are vecmath.h's branch-free versions, so every loop here vectorises.
-#include <vector>
-
 #include "glulab/autograd.h"
 #include "glulab/ops.h"
 #include "glulab/vecmath.h"
@@ -36,7 +34,7 @@ template <class Inner, class Forward, class Derivative>
 Tensor pointwise_saving(const Tensor& x, const char* op, Inner inner, Forward f, Derivative df) {
     Tensor y = Tensor::empty(x.shape());
     const long n = static_cast<long>(x.numel());
-    std::vector<float> saved(static_cast<size_t>(n));  // u for each element
+    Storage saved(static_cast<size_t>(n));  // u for each element; not zeroed, all written below
     const float* xd = x.data();
     float* yd = y.data();
     float* ud = saved.data();

@@ -96,32 +96,6 @@ std::string first_nonfinite_gradient(const ParameterList& params) {
     return "";
 }
 
-}  // namespace
-
-StepResult train_step(Model& model, AdamW& optimizer, const Batch& batch, float lr, double clip, Profiler* profiler) {
-    ParameterList& params = model.parameters();
-    StepResult result;
-    zero_gradients(params);
-    ProfileScope profiling(profiler);  // from the forward to AdamW
-    Tensor loss = model.loss(batch.tokens, batch.targets, batch.B, batch.T);
-    result.loss = loss.item();
-    if (!std::isfinite(result.loss)) {
-        result.diverged = "the loss is " + std::to_string(result.loss);
-        return result;
-    }
-    loss.backward();
-    const std::string bad = first_nonfinite_gradient(params);
-    if (!bad.empty()) {
-        result.diverged = "the gradient of " + bad + " is not finite";
-        return result;
-    }
-    result.grad_norm = clip_grad_norm(params, clip);
-    optimizer.step(params, lr);
-    return result;
-}
-
-namespace {
-
 std::string format_duration(double s) {
     char buf[32];
     if (s < 60) std::snprintf(buf, sizeof buf, "%.0fs", s);
@@ -164,6 +138,28 @@ void validate(const TrainOptions& o) {
 }
 
 }  // namespace
+
+StepResult train_step(Model& model, AdamW& optimizer, const Batch& batch, float lr, double clip, Profiler* profiler) {
+    ParameterList& params = model.parameters();
+    StepResult result;
+    zero_gradients(params);
+    ProfileScope profiling(profiler);  // from the forward to AdamW
+    Tensor loss = model.loss(batch.tokens, batch.targets, batch.B, batch.T);
+    result.loss = loss.item();
+    if (!std::isfinite(result.loss)) {
+        result.diverged = "the loss is " + std::to_string(result.loss);
+        return result;
+    }
+    loss.backward();
+    const std::string bad = first_nonfinite_gradient(params);
+    if (!bad.empty()) {
+        result.diverged = "the gradient of " + bad + " is not finite";
+        return result;
+    }
+    result.grad_norm = clip_grad_norm(params, clip);
+    optimizer.step(params, lr);
+    return result;
+}
 
 TrainResult train(const TrainOptions& o, std::ostream& log) {
     validate(o);
