@@ -32,6 +32,18 @@ inline Tensor random_tensor(const Shape& shape, Rng& rng, float std = 1.0f, bool
     return Tensor::from_values(shape, std::move(v), requires_grad);
 }
 
+// Checks that x and y agree to within rel times the largest magnitude in y: for two ways of
+// computing the same numbers whose last bits may differ (a fused op against its composition).
+inline void check_close(const std::vector<float>& x, const std::vector<float>& y, float rel) {
+    REQUIRE(x.size() == y.size());
+    float scale = 0.0f, worst = 0.0f;
+    for (size_t i = 0; i < x.size(); ++i) {
+        scale = std::max(scale, std::fabs(y[i]));
+        worst = std::max(worst, std::fabs(x[i] - y[i]));
+    }
+    CHECK(worst <= rel * scale);
+}
+
 struct GradcheckOptions {
     double h = 1e-2;
     double atol = 2e-3;

@@ -84,6 +84,32 @@ TEST_CASE("ffn: gradient check of every variant on (2, 3, 6) inputs") {
     }
 }
 
+TEST_CASE("ffn: feed_forward (gate fused) gives the same numbers as feed_forward_reference (composed)") {
+    Rng rng(12);
+    for (FfnKind kind : all_ffn_kinds()) {
+        INFO(ffn_name(kind));
+        // (2, 40, 24) @ (24, 900): 72,000 elements in the hidden layer, enough to use the threads.
+        std::vector<Tensor> in = {random_tensor({2, 40, 24}, rng), random_tensor({24, 900}, rng, 0.3f),
+                                  random_tensor({24, 900}, rng, 0.3f), random_tensor({900, 24}, rng, 0.1f)};
+        auto run = [&](auto ffn) {
+            for (Tensor& t : in) t.zero_grad();
+            Tensor y = ffn(kind, in[0], FfnWeights{in[1], is_gated(kind) ? in[2] : Tensor(), in[3]});
+            Rng seed_rng(3);
+            std::vector<float> R(y.numel());
+            for (float& r : R) r = seed_rng.normal();
+            backward(y, R.data());
+            std::vector<std::vector<float>> out = {std::vector<float>(y.data(), y.data() + y.numel())};
+            for (const Tensor& t : in) out.push_back(t.grad_vector());
+            return out;
+        };
+        const auto fused = run(feed_forward), composed = run(feed_forward_reference);
+        for (size_t i = 0; i < fused.size(); ++i) {
+            INFO("output 0, gradients 1..4: ", i);
+            check_close(fused[i], composed[i], 1e-6f);  // see the gate test in test_activations.cpp
+        }
+    }
+}
+
 namespace {
 ModelConfig tiny_with_context(FfnKind kind, int ctx) {
     ModelConfig c = preset_config("tiny", kind);

@@ -13,7 +13,9 @@ struct FfnWeights {
     Tensor W2;  // (F, d): back to the model width
 };
 
-// x (..., d) -> (..., d)
+// x (..., d) -> (..., d), the gate fused (what the model runs)
 Tensor feed_forward(FfnKind kind, const Tensor& x, const FfnWeights& w);
+// The same, composed op by op as in the paper: activation, then mul for the gate
+Tensor feed_forward_reference(FfnKind kind, const Tensor& x, const FfnWeights& w);
 
 }  // namespace glulab

@@ -7,6 +7,7 @@
 #pragma once
 #include <vector>
 
+#include "glulab/config.h"
 #include "glulab/tensor.h"
 
 namespace glulab {
@@ -32,6 +33,12 @@ Tensor relu(const Tensor& x);      // max(0, x);  dx = dy * [x > 0]
 Tensor gelu(const Tensor& x);      // 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
 Tensor sigmoid(const Tensor& x);   // 1 / (1 + exp(-x));  dx = dy * y (1 - y)
 Tensor silu(const Tensor& x);      // Swish_1(x) = x sigmoid(x);  dx = dy * s (1 + x (1 - s))
+
+// The GLU family's gate (Shazeer 2020, eq. 6), fused: y = act(a) * b with the variant's act
+// (GLU sigmoid, Bilinear none, ReGLU relu, GEGLU gelu, SwiGLU silu), a = x W and b = x V.
+// The same numbers as mul(act(a), b) in one pass.  da = dy * b * act'(a), db = dy * act(a).
+// a, b (..., F) of one shape -> (..., F). Throws for a non-gated kind.
+Tensor gate(FfnKind kind, const Tensor& a, const Tensor& b);
 
 // ---- normalisation (src/ops/rmsnorm.cpp) ----
 // y = x / sqrt(mean(x^2) + eps) * g over the last dim.  x (..., d), g (d) -> (..., d)

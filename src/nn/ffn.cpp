@@ -17,8 +17,10 @@
 //   FFN_SwiGLU(x, W, V, W2)   = (Swish_1(x W) * x V) W2
 // where * is the elementwise product and Swish_1(z) = z sigmoid(z) = SiLU(z).
 //
-// Composed from ops (matmul, activation, mul) rather than fused, so the code reads like the
-// equations and each piece has its own gradient check.
+// feed_forward_reference() composes the equations from ops (matmul, activation, mul).
+// feed_forward(), which the model runs, computes a gated variant's act(x W) * x V as one fused
+// op, gate() in src/ops/activations.cpp: one pass over memory instead of an activation and a
+// mul, and nothing saved for the backward. The two give the same bits (tests/test_model.cpp).
 #include "glulab/ffn.h"
 
 #include "glulab/ops.h"
@@ -42,10 +44,19 @@ Tensor activate(FfnKind kind, const Tensor& xW) {
 }
 }  // namespace
 
-Tensor feed_forward(FfnKind kind, const Tensor& x, const FfnWeights& w) {
-    Tensor h = activate(kind, matmul(x, w.W));  // (B, T, d) @ (d, F) -> (B, T, F)
+// The formulas above, op by op: read this one first.
+Tensor feed_forward_reference(FfnKind kind, const Tensor& x, const FfnWeights& w) {
+    Tensor h = activate(kind, matmul(x, w.W));       // (B, T, d) @ (d, F) -> (B, T, F)
     if (is_gated(kind)) h = mul(h, matmul(x, w.V));  // gate: act(x W) * x V, (B, T, F)
-    return matmul(h, w.W2);                      // (B, T, F) @ (F, d) -> (B, T, d)
+    return matmul(h, w.W2);                          // (B, T, F) @ (F, d) -> (B, T, d)
+}
+
+// The same numbers with the gate fused: what the model runs.
+Tensor feed_forward(FfnKind kind, const Tensor& x, const FfnWeights& w) {
+    const Tensor xW = matmul(x, w.W);  // (B, T, d) @ (d, F) -> (B, T, F)
+    if (!is_gated(kind)) return matmul(activate(kind, xW), w.W2);  // (B, T, F) @ (F, d) -> (B, T, d)
+    const Tensor xV = matmul(x, w.V);  // (B, T, d) @ (d, F) -> (B, T, F)
+    return matmul(gate(kind, xW, xV), w.W2);  // act(x W) * x V: (B, T, F) @ (F, d) -> (B, T, d)
 }
 
 }  // namespace glulab

@@ -13,6 +13,7 @@
 
 #include "glulab/autograd.h"
 #include "glulab/ops.h"
+#include "glulab/vecmath.h"
 
 namespace glulab {
 
@@ -34,8 +35,7 @@ Tensor rmsnorm(const Tensor& x, const Tensor& g, float eps) {
     for (long row = 0; row < rows; ++row) {
         const float* xr = xd + row * d;
         float* yr = yd + row * d;
-        double ss = 0.0;  // sum of squares, in double for accuracy
-        for (int j = 0; j < d; ++j) ss += static_cast<double>(xr[j]) * xr[j];
+        const double ss = dot_of(xr, xr, d);  // sum of squares, in double lanes (vecmath.h)
         const float r = static_cast<float>(1.0 / std::sqrt(ss / d + eps));
         inv_rms[row] = r;
         for (int j = 0; j < d; ++j) yr[j] = gd[j] * (xr[j] * r);
@@ -60,8 +60,9 @@ Tensor rmsnorm(const Tensor& x, const Tensor& g, float eps) {
                 const float* dyr = dy + row * d;
                 float* dxr = dx.data + row * d;
                 const float r = inv_rms[row];
-                double dot = 0.0;  // sum_j g_j dy_j n_j
-                for (int j = 0; j < d; ++j) dot += static_cast<double>(gv[j]) * dyr[j] * (xr[j] * r);
+                const double dot = sum_in_lanes(d, [&](int j) {  // sum_j g_j dy_j n_j
+                    return static_cast<double>(gv[j]) * dyr[j] * (xr[j] * r);
+                });
                 const float c = static_cast<float>(dot / d);
                 store_grad(dxr, d, dx.accumulate, [&](long j) { return r * (gv[j] * dyr[j] - (xr[j] * r) * c); });
             }
