@@ -52,3 +52,13 @@ TEST_CASE("clipping: scales to the max norm only when above it, and reports the 
     clip_grad_norm(small, 1.0);
     CHECK(small[0].value.grad()[0] == 0.3f);
 }
+
+// train_step() relies on this: it checks the norm, not every gradient, for divergence.
+TEST_CASE("clipping: a gradient of inf or NaN anywhere makes the norm inf or NaN") {
+    for (float bad : {INFINITY, -INFINITY, NAN}) {
+        std::vector<float> grads(40, 0.5f);  // long enough for the 16-lane sum and its tail
+        grads[37] = bad;
+        ParameterList params = one_parameter(std::vector<float>(40, 1.0f), grads, ParamKind::Linear);
+        CHECK_FALSE(std::isfinite(clip_grad_norm(params, 1.0)));
+    }
+}

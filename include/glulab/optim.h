@@ -43,7 +43,8 @@ struct ScheduleConfig {
 float learning_rate(const ScheduleConfig& c, long s, long S);
 
 // Scales all gradients so their global L2 norm is at most max_norm (as torch's
-// clip_grad_norm_: coefficient max_norm / (norm + 1e-6) when below 1). Returns the norm before.
+// clip_grad_norm_: coefficient max_norm / (norm + 1e-6) when below 1). Returns the norm before
+// (infinite or NaN when a gradient is).
 double clip_grad_norm(ParameterList& params, double max_norm);
 
 }  // namespace glulab

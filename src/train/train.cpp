@@ -151,12 +151,11 @@ StepResult train_step(Model& model, AdamW& optimizer, const Batch& batch, float 
         return result;
     }
     loss.backward();
-    const std::string bad = first_nonfinite_gradient(params);
-    if (!bad.empty()) {
-        result.diverged = "the gradient of " + bad + " is not finite";
+    result.grad_norm = clip_grad_norm(params, clip);  // not finite if a gradient is not
+    if (!std::isfinite(result.grad_norm)) {           // then say which, before AdamW spreads it
+        result.diverged = "the gradient of " + first_nonfinite_gradient(params) + " is not finite";
         return result;
     }
-    result.grad_norm = clip_grad_norm(params, clip);
     optimizer.step(params, lr);
     return result;
 }
