@@ -110,6 +110,9 @@ TEST_CASE("gemm: matches gemm_reference on awkward sizes, every transpose, accum
             check_against_reference(ta, tb, 45, 32, 300, (n++ % 2) == 1, rng);
             check_against_reference(ta, tb, 12, 32, 32, false, rng);
             check_against_reference(ta, tb, 12, 64, 16, true, rng);
+            // A last panel exactly half full (16 of 32 columns with AVX-512, 8 of 16 with AVX2),
+            // which is computed in place by the one-vector kernel: the tiny preset's d = 48.
+            for (int half : {16, 48, 80, 8, 24}) check_against_reference(ta, tb, 29, half, 50, (n++ % 2) == 1, rng);
             // Across the cache blocks: K past one KC slice, N past one NC block, and a C too big
             // to stay in L2 (M x N > 2^18), whose K slices are then packed in groups.
             check_against_reference(ta, tb, 257, 191, 383, (n++ % 2) == 1, rng);

@@ -19,8 +19,9 @@
 // MR = 12, NR = 32: 24 accumulators + 2 B vectors + 1 broadcast = 27 registers. 24 independent
 // FMA chains hide the 4-cycle FMA latency on two FMA ports (8 would do), and 14 loads per 24 FMAs
 // stay under the two loads per cycle the core can issue. On its own, fed from L1 and L2, this
-// loop runs at 93-97% of the measured FMA peak. NR = 32 divides every width the models use
-// (32 = hd, 128, 192, 256, 512, 768); MR = 12 divides 192 and 768.
+// loop runs at 93-97% of the measured FMA peak. NR = 32 divides every width of the small preset
+// (32 = hd, 128, 192, 256, 512, 768); MR = 12 divides 192 and 768. The tiny preset's d = 48 ends
+// in a half panel, which a one-vector version of the kernel computes in place.
 //
 // Where the data sits while the micro-kernel runs:
 //   the A panel (MR x KC = 12 x 256 floats = 12 KB) stays in L1 while it meets every B panel;
@@ -118,109 +119,107 @@ void for_range(int n, bool parallel, Body body) {
 // written, the reads for ownership) overlap the kc steps of arithmetic instead of stalling the
 // end of the kernel: C is megabytes and usually not in cache. A hint (GCC and Clang): it never
 // faults and changes no result.
-inline void prefetch_c_tile(int rows, const float* c, long ldc) {
+inline void prefetch_c_tile(int rows, int cols, const float* c, long ldc) {
     for (int r = 0; r < rows; ++r)
-        for (int j = 0; j < kNR; j += 16) __builtin_prefetch(c + r * ldc + j, 1, 3);
+        for (int j = 0; j < cols; j += 16) __builtin_prefetch(c + r * ldc + j, 1, 3);
 }
 
 // ---- the micro-kernel ----
-// C[0:ROWS, 0:kNR] = (add_c ? C : 0) + A[0:ROWS, 0:kc] @ Bp[0:kc, 0:kNR], kc >= 1
+// C[0:ROWS, 0:COLS] = (add_c ? C : 0) + A[0:ROWS, 0:kc] @ Bp[0:kc, 0:COLS], kc >= 1
 // A element (r, k) is a[r * lda + k], or a[k * lda + r] when A_TRANS (A stored k-major).
-// Bp is a packed panel: kc rows of kNR floats (64-byte aligned unless B came packed already).
+// Bp is a packed panel: kc rows of kNR floats (64-byte aligned unless B came packed already), of
+// which the kernel reads the first COLS = VECS vectors: VECS = 2 is a whole panel, VECS = 1 its
+// left half, for a product whose last panel is half full (N = 48 = 32 + 16 in the tiny preset):
+// that tile is then written in place, without a scratch tile and half the multiply-adds.
 // ROWS < kMR happens only on the last row panel of C; the template keeps those tiles fast too.
 #if defined(__AVX512F__)
-template <int ROWS, bool A_TRANS>
+template <int ROWS, bool A_TRANS, int VECS>
 void micro_kernel(int kc, const float* a, long lda, const float* bp, float* c, long ldc, bool add_c) {
-    prefetch_c_tile(ROWS, c, ldc);
-    __m512 acc0[ROWS], acc1[ROWS];  // columns 0..15 and 16..31 of each row
-    for (int r = 0; r < ROWS; ++r) acc0[r] = acc1[r] = _mm512_setzero_ps();
+    prefetch_c_tile(ROWS, 16 * VECS, c, ldc);
+    __m512 acc[ROWS][VECS];  // row r, columns 16 v .. 16 v + 15
+    for (int r = 0; r < ROWS; ++r)
+        for (int v = 0; v < VECS; ++v) acc[r][v] = _mm512_setzero_ps();
     // kc >= 1. Written as do-while because with a loop that might run zero times GCC spills all
     // 24 accumulators to the stack and reloads them for the stores below (10% on short slices).
     int k = 0;
     do {
-        const __m512 b0 = _mm512_loadu_ps(bp);
-        const __m512 b1 = _mm512_loadu_ps(bp + 16);
+        __m512 b[VECS];
+        for (int v = 0; v < VECS; ++v) b[v] = _mm512_loadu_ps(bp + 16 * v);
         for (int r = 0; r < ROWS; ++r) {
             const __m512 ar = _mm512_set1_ps(A_TRANS ? a[static_cast<long>(k) * lda + r] : a[r * lda + k]);
-            acc0[r] = _mm512_fmadd_ps(ar, b0, acc0[r]);
-            acc1[r] = _mm512_fmadd_ps(ar, b1, acc1[r]);
+            for (int v = 0; v < VECS; ++v) acc[r][v] = _mm512_fmadd_ps(ar, b[v], acc[r][v]);
         }
         bp += kNR;
     } while (++k < kc);
-    for (int r = 0; r < ROWS; ++r) {
-        float* cr = c + r * ldc;
-        if (add_c) {
-            acc0[r] = _mm512_add_ps(_mm512_loadu_ps(cr), acc0[r]);
-            acc1[r] = _mm512_add_ps(_mm512_loadu_ps(cr + 16), acc1[r]);
+    for (int r = 0; r < ROWS; ++r)
+        for (int v = 0; v < VECS; ++v) {
+            float* cr = c + r * ldc + 16 * v;
+            _mm512_storeu_ps(cr, add_c ? _mm512_add_ps(_mm512_loadu_ps(cr), acc[r][v]) : acc[r][v]);
         }
-        _mm512_storeu_ps(cr, acc0[r]);
-        _mm512_storeu_ps(cr + 16, acc1[r]);
-    }
 }
 #elif defined(__AVX2__) && defined(__FMA__)
-template <int ROWS, bool A_TRANS>
+template <int ROWS, bool A_TRANS, int VECS>
 void micro_kernel(int kc, const float* a, long lda, const float* bp, float* c, long ldc, bool add_c) {
-    prefetch_c_tile(ROWS, c, ldc);
-    __m256 acc0[ROWS], acc1[ROWS];  // columns 0..7 and 8..15 of each row
-    for (int r = 0; r < ROWS; ++r) acc0[r] = acc1[r] = _mm256_setzero_ps();
+    prefetch_c_tile(ROWS, 8 * VECS, c, ldc);
+    __m256 acc[ROWS][VECS];  // row r, columns 8 v .. 8 v + 7
+    for (int r = 0; r < ROWS; ++r)
+        for (int v = 0; v < VECS; ++v) acc[r][v] = _mm256_setzero_ps();
     int k = 0;  // kc >= 1; do-while as in the AVX-512 kernel
     do {
-        const __m256 b0 = _mm256_loadu_ps(bp);
-        const __m256 b1 = _mm256_loadu_ps(bp + 8);
+        __m256 b[VECS];
+        for (int v = 0; v < VECS; ++v) b[v] = _mm256_loadu_ps(bp + 8 * v);
         for (int r = 0; r < ROWS; ++r) {
             const __m256 ar = _mm256_set1_ps(A_TRANS ? a[static_cast<long>(k) * lda + r] : a[r * lda + k]);
-            acc0[r] = _mm256_fmadd_ps(ar, b0, acc0[r]);
-            acc1[r] = _mm256_fmadd_ps(ar, b1, acc1[r]);
+            for (int v = 0; v < VECS; ++v) acc[r][v] = _mm256_fmadd_ps(ar, b[v], acc[r][v]);
         }
         bp += kNR;
     } while (++k < kc);
-    for (int r = 0; r < ROWS; ++r) {
-        float* cr = c + r * ldc;
-        if (add_c) {
-            acc0[r] = _mm256_add_ps(_mm256_loadu_ps(cr), acc0[r]);
-            acc1[r] = _mm256_add_ps(_mm256_loadu_ps(cr + 8), acc1[r]);
+    for (int r = 0; r < ROWS; ++r)
+        for (int v = 0; v < VECS; ++v) {
+            float* cr = c + r * ldc + 8 * v;
+            _mm256_storeu_ps(cr, add_c ? _mm256_add_ps(_mm256_loadu_ps(cr), acc[r][v]) : acc[r][v]);
         }
-        _mm256_storeu_ps(cr, acc0[r]);
-        _mm256_storeu_ps(cr + 8, acc1[r]);
-    }
 }
 #else
-template <int ROWS, bool A_TRANS>
+template <int ROWS, bool A_TRANS, int VECS>
 void micro_kernel(int kc, const float* a, long lda, const float* bp, float* c, long ldc, bool add_c) {
-    float acc[ROWS][kNR] = {};
+    constexpr int kCols = kNR / 2 * VECS;
+    float acc[ROWS][kCols] = {};
     for (int k = 0; k < kc; ++k, bp += kNR)
         for (int r = 0; r < ROWS; ++r) {
             const float ar = A_TRANS ? a[static_cast<long>(k) * lda + r] : a[r * lda + k];
-            for (int j = 0; j < kNR; ++j) acc[r][j] += ar * bp[j];
+            for (int j = 0; j < kCols; ++j) acc[r][j] += ar * bp[j];
         }
     for (int r = 0; r < ROWS; ++r, c += ldc)
-        for (int j = 0; j < kNR; ++j) c[j] = add_c ? c[j] + acc[r][j] : acc[r][j];
+        for (int j = 0; j < kCols; ++j) c[j] = add_c ? c[j] + acc[r][j] : acc[r][j];
 }
 #endif
 
-// Calls micro_kernel<rows, trans_a>: a run-time row count picks a compile-time instantiation.
-template <int ROWS>
+// Calls micro_kernel<rows, trans_a, VECS>: a run-time row count picks a compile-time instantiation.
+template <int VECS, int ROWS = kMR>
 void run_micro_kernel(int rows, bool trans_a, int kc, const float* a, long lda, const float* bp, float* c,
                       long ldc, bool add_c) {
     if constexpr (ROWS > 1) {
-        if (rows < ROWS) return run_micro_kernel<ROWS - 1>(rows, trans_a, kc, a, lda, bp, c, ldc, add_c);
+        if (rows < ROWS) return run_micro_kernel<VECS, ROWS - 1>(rows, trans_a, kc, a, lda, bp, c, ldc, add_c);
     }
     if (trans_a)
-        micro_kernel<ROWS, true>(kc, a, lda, bp, c, ldc, add_c);
+        micro_kernel<ROWS, true, VECS>(kc, a, lda, bp, c, ldc, add_c);
     else
-        micro_kernel<ROWS, false>(kc, a, lda, bp, c, ldc, add_c);
+        micro_kernel<ROWS, false, VECS>(kc, a, lda, bp, c, ldc, add_c);
 }
 
-// One tile of C: rows x cols, rows <= kMR, cols <= kNR. A tile cut short by the right edge of C
-// is computed full width into a scratch tile (the packed B panel is zero-padded) and copied back,
-// so the micro-kernel never writes outside C.
+// One tile of C: rows x cols, rows <= kMR, cols <= kNR. A whole or exactly half-full panel is
+// computed in place. Any other tile cut short by the right edge of C is computed full width into
+// a scratch tile (the packed B panel is zero-padded) and copied back, so the micro-kernel never
+// writes outside C.
 void compute_tile(int rows, int cols, bool trans_a, int kc, const float* a, long lda, const float* bp, float* c,
                   long ldc, bool add_c) {
-    if (cols == kNR) return run_micro_kernel<kMR>(rows, trans_a, kc, a, lda, bp, c, ldc, add_c);
+    if (cols == kNR) return run_micro_kernel<2>(rows, trans_a, kc, a, lda, bp, c, ldc, add_c);
+    if (cols == kNR / 2) return run_micro_kernel<1>(rows, trans_a, kc, a, lda, bp, c, ldc, add_c);
     alignas(64) float tile[kMR * kNR];
     if (add_c)
         for (int r = 0; r < rows; ++r) std::memcpy(tile + r * kNR, c + r * ldc, sizeof(float) * cols);
-    run_micro_kernel<kMR>(rows, trans_a, kc, a, lda, bp, tile, kNR, add_c);
+    run_micro_kernel<2>(rows, trans_a, kc, a, lda, bp, tile, kNR, add_c);
     for (int r = 0; r < rows; ++r) std::memcpy(c + r * ldc, tile + r * kNR, sizeof(float) * cols);
 }
 
