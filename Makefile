@@ -99,7 +99,7 @@ run: all data
 reproduce: all data
 	sh experiments/reproduce.sh
 
-## bench: the standard speed table (tiny and small, relu and swiglu, 1 and 2 threads)
+## bench: the standard speed table (tiny and small, relu and swiglu, 1 and 2 threads; ROUNDS=3 times, medians)
 bench: all
 	sh experiments/bench.sh
 

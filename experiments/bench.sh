@@ -1,54 +1,99 @@
 #!/bin/sh
 # bench.sh — `make bench`: the standard speed table of issue 5 (tiny and small, relu and swiglu,
 # 1 and 2 threads) as Markdown, with the machine and its measured FMA peak. Prints the table and
-# writes it to experiments/results/bench.md. About a minute on 2 cores.
+# writes it to experiments/results/bench.md. About a minute per round on 2 cores.
 #
-# Every number is a median over timed training steps (glulab bench --help), but a shared machine
-# still makes them noisy: the load average at the start is recorded beside the table.
-# Environment: GLULAB_BIN (default build/glulab), THREADS (default "1 2"), OUT (the .md file).
+# Every number of one run is a median over its timed training steps (glulab bench --help). A
+# shared machine still makes runs wander by up to 30%, so the whole set is run ROUNDS times,
+# configuration after configuration in each round (a slow minute then hits all of them), and the
+# table gives the median over rounds. The 2-thread speed-up is taken within each round, then its
+# median. The FMA peak is measured once, at the start, and passed to every run (--peak-gflops):
+# the probe wanders too, and the MFU column would wander with it.
+# Environment: GLULAB_BIN (default build/glulab), THREADS (default "1 2"), ROUNDS (default 3),
+# OUT (the .md file).
 set -eu
 glulab=${GLULAB_BIN:-build/glulab}
 threads=${THREADS:-1 2}
+rounds=${ROUNDS:-3}
 out=${OUT:-experiments/results/bench.md}
+runs=$(mktemp)
+trap 'rm -f "$runs"' EXIT
 
 # The value of "key" $2 in the one-line JSON object $1: a string (without quotes in it) or a number.
 field() { printf '%s\n' "$1" | sed -n -e "s/.*\"$2\": \"\([^\"]*\)\".*/\1/p" -e t -e "s/.*\"$2\": \([^,}]*\).*/\1/p"; }
 
 load=$(cut -d ' ' -f 1-3 /proc/loadavg)
 max_threads=$(echo $threads | tr ' ' '\n' | sort -n | tail -n 1)
-# "1 thread: 230.1; 2 threads: 450.2" from the lines "FMA peak, K threads: X GFLOP/s"
-peaks=$("$glulab" bench --peak --threads "$max_threads" | sed 's/^FMA peak, //; s| GFLOP/s$||' | paste -sd ';' | sed 's/;/; /g')
+peak_lines=$("$glulab" bench --peak --threads "$max_threads")  # "FMA peak, K threads: X GFLOP/s"
+peaks=$(printf '%s\n' "$peak_lines" | sed 's/^FMA peak, //; s| GFLOP/s$||' | paste -sd ';' | sed 's/;/; /g')
+peak_of() { printf '%s\n' "$peak_lines" | sed -n "s/^FMA peak, $1 threads*: \([0-9.]*\) GFLOP\/s$/\1/p"; }
 kernel=$(field "$("$glulab" bench --peak --threads 1 --json)" kernel)
 
-table=$(
-  echo "| preset | ffn | threads | tokens/s | ms/step | GFLOP/s | MFU | FMA peak GFLOP/s | peak RSS (MiB) | needed (MiB) | RSS / needed |"
-  echo "|--------|-----|--------:|---------:|--------:|--------:|----:|-----------------:|---------------:|-------------:|-------------:|"
+# One line per run: preset ffn threads round tokens/s ms/step GFLOP/s MFU peak rss needed ratio
+for round in $(seq "$rounds"); do
   for preset in tiny small; do
     steps=20; [ "$preset" = tiny ] && steps=50
     for ffn in relu swiglu; do
       for t in $threads; do
-        j=$("$glulab" bench --preset "$preset" --ffn "$ffn" --threads "$t" --steps "$steps" --warmup 3 --json)
-        printf '| %s | %s | %s | %.0f | %.2f | %.1f | %.1f%% | %.0f | %.0f | %.0f | %.2f |\n' "$preset" "$ffn" "$t" \
-          "$(field "$j" tokens_per_sec)" "$(field "$j" step_ms)" "$(field "$j" gflops)" \
-          "$(echo "$(field "$j" mfu)" | awk '{ print 100 * $1 }')" "$(field "$j" peak_gflops)" "$(field "$j" peak_rss_mb)" \
-          "$(field "$j" needed_mb)" "$(field "$j" memory_ratio)"
+        echo "round $round/$rounds: $preset $ffn $t thread(s)" >&2
+        j=$("$glulab" bench --preset "$preset" --ffn "$ffn" --threads "$t" --steps "$steps" --warmup 3 \
+              --peak-gflops "$(peak_of "$t")" --json)
+        echo "$preset $ffn $t $round $(field "$j" tokens_per_sec) $(field "$j" step_ms) $(field "$j" gflops)" \
+             "$(field "$j" mfu) $(field "$j" peak_gflops) $(field "$j" peak_rss_mb) $(field "$j" needed_mb)" \
+             "$(field "$j" memory_ratio)" >> "$runs"
       done
     done
   done
-)
+done
+
+# The median of each column over the rounds, per configuration, in the order they were run.
+table=$(awk -v rounds="$rounds" '
+  function median(list,   n, v, i, j, t) {
+    n = split(list, v, " ")
+    for (i = 2; i <= n; i++) for (j = i; j > 1 && v[j - 1] + 0 > v[j] + 0; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
+    return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+  }
+  {
+    key = $1 " " $2 " " $3
+    if (!(key in seen)) { seen[key] = 1; order[++n] = key }
+    for (c = 5; c <= 12; c++) col[key, c] = col[key, c] " " $c
+    tps[key, $4] = $5
+  }
+  END {
+    print "| preset | ffn | threads | tokens/s | ms/step | GFLOP/s | MFU | FMA peak GFLOP/s | peak RSS (MiB) | needed (MiB) | RSS / needed |"
+    print "|--------|-----|--------:|---------:|--------:|--------:|----:|-----------------:|---------------:|-------------:|-------------:|"
+    for (i = 1; i <= n; i++) {
+      k = order[i]; split(k, f, " ")
+      printf "| %s | %s | %s | %.0f | %.2f | %.1f | %.1f%% | %.0f | %.0f | %.0f | %.2f |\n", f[1], f[2], f[3],
+        median(col[k, 5]), median(col[k, 6]), median(col[k, 7]), 100 * median(col[k, 8]), median(col[k, 9]),
+        median(col[k, 10]), median(col[k, 11]), median(col[k, 12])
+    }
+    print ""
+    print "| preset | ffn | tokens/s, 2 threads / 1 thread, per round | median |"
+    print "|--------|-----|-------------------------------------------|-------:|"
+    for (i = 1; i <= n; i++) {
+      k = order[i]; split(k, f, " ")
+      if (f[3] != 1) continue
+      k2 = f[1] " " f[2] " 2"
+      if (!(k2 in seen)) continue
+      list = ""
+      for (r = 1; r <= rounds; r++) list = list " " sprintf("%.2f", tps[k2, r] / tps[k, r])
+      printf "| %s | %s |%s | %.2f |\n", f[1], f[2], list, median(list)
+    }
+  }' "$runs")
 
 mkdir -p "$(dirname "$out")"
 {
   echo "# glulab bench"
   echo
-  echo "Training steps (forward, backward, clipping, AdamW; batch 16) on random bytes, medians over the timed steps."
+  echo "Training steps (forward, backward, clipping, AdamW; batch 16) on random bytes. Each run reports medians over its timed steps; the whole set ran $rounds times, one configuration after the other in each round, and the table gives the median over the rounds."
   echo "Needed: the most tensor storage alive at once (parameters, gradients, activations saved for the backward) plus AdamW's moments; RSS / needed is issue 5's memory target (at most 1.5)."
-  echo "MFU: model FLOPs (6 x parameters + 12 x N x T x d per token) per second over the FMA peak that each run measures with its threads (its own column: a busy machine lowers it)."
+  echo "MFU: model FLOPs (6 x parameters + 12 x N x T x d per token) per second over the FMA peak measured once at the start with the same number of threads."
   echo
   echo "- machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; gemm kernel $kernel"
   echo "- measured FMA peak, GFLOP/s: $peaks"
   echo "- load average at the start: $load; $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
-  echo "- command: make bench (experiments/bench.sh)"
+  echo "- command: make bench (experiments/bench.sh, ROUNDS=$rounds)"
   echo
   echo "$table"
 } > "$out.tmp"

@@ -198,6 +198,14 @@ TEST_CASE("bench: a 3-step tiny run gives one JSON object with the keys; --peak 
     REQUIRE(peak.exit_code == 0);
     CHECK(peak.out.find("FMA peak, 1 thread: ") != std::string::npos);
 
+    // A peak given by the caller (make bench measures it once) is the one reported and used.
+    const RunResult given = run_glulab("bench --preset tiny --steps 1 --warmup 0 --threads 1 --peak-gflops 1000 --json", dir);
+    REQUIRE(given.exit_code == 0);
+    CHECK(given.out.find("\"peak_gflops\": 1000") != std::string::npos);
+    const RunResult zero = run_glulab("bench --preset tiny --peak-gflops 0", dir);
+    CHECK(zero.exit_code == 2);
+    CHECK(zero.err.find("--peak-gflops must be between") != std::string::npos);
+
     const RunResult bad = run_glulab("bench --preset huge", dir);
     CHECK(bad.exit_code == 1);
     CHECK(bad.err.rfind("error: unknown preset 'huge'", 0) == 0);

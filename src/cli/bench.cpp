@@ -60,7 +60,9 @@ const CommandSpec& bench_spec() {
          {"batch", "B", "sequences per step", "16"},
          {"threads", "K", "OpenMP threads", "what OpenMP would use"},
          {"json", "", "print one JSON object instead of the text report", ""},
-         {"peak", "", "print only the measured FMA peak GFLOP/s for 1..K threads", ""}},
+         {"peak", "", "print only the measured FMA peak GFLOP/s for 1..K threads", ""},
+         {"peak-gflops", "X", "the FMA peak to compare with, measured earlier (make bench measures it once)",
+          "measured now"}},
         ""};
     return spec;
 }
@@ -152,7 +154,10 @@ int cmd_bench(const Args& args) {
 
         Model model(config);
         model.init(1);
-        const double peak = measure_fma_peak_gflops(threads);  // before the run: also wakes the cores
+        // Before the run (it also wakes the cores). Given once by make bench: the probe itself
+        // wanders by 20% on a shared machine, which made the MFU column wander with it.
+        const double peak = opt.has("peak-gflops") ? opt.real("peak-gflops", 0.0, 1e-3, 1e9)
+                                                   : measure_fma_peak_gflops(threads);
         reset_peak_tensor_bytes();
         const BenchRun run = run_steps(model, batch, warmup, steps);
         const Memory memory = memory_needed(model);
