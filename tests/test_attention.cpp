@@ -4,8 +4,10 @@
 // argument errors, and its FLOP count in the profiler.
 //
 // Legend (tensor.h): B batch, T context, d model width, H heads, hd = d / H head width.
-// Shapes with T > 64 cross the op's row blocks of 64 queries (T = 70, 77, 80 also end in a short
-// block); T = 128 is the small preset's context.
+// The op has two paths: heads of hd <= 16 (the tiny preset's 12) go in blocks of 16 queries and
+// tiles of 8 keys (T = 1, 15, 33, 70 end in short ones), wider heads in row blocks of 64 queries
+// through gemm (T = 70, 77, 80 cross them and end in a short block). T = 128 is the small
+// preset's context, T = 64 the tiny preset's.
 #include <doctest/doctest.h>
 #include <omp.h>
 
@@ -77,7 +79,9 @@ void check_close(const std::vector<float>& got, const std::vector<float>& want, 
 
 TEST_CASE("gradcheck: causal_attention for q, k and v on awkward shapes") {
     Rng rng(41);
-    for (const Case c : {Case{2, 5, 6, 2}, Case{2, 5, 6, 3}, Case{2, 1, 6, 2}, Case{1, 1, 1, 1}, Case{1, 70, 4, 2}}) {
+    // hd 3, 2, 3, 1, 2 (the direct path; T = 70 crosses its blocks), then hd 17 (gemm).
+    for (const Case c : {Case{2, 5, 6, 2}, Case{2, 5, 6, 3}, Case{2, 1, 6, 2}, Case{1, 1, 1, 1}, Case{1, 70, 4, 2},
+                         Case{1, 9, 17, 1}}) {
         CAPTURE(c.B);
         CAPTURE(c.T);
         CAPTURE(c.d);
@@ -88,17 +92,26 @@ TEST_CASE("gradcheck: causal_attention for q, k and v on awkward shapes") {
 
 TEST_CASE("causal_attention: values and all three gradients match the composed reference") {
     Rng rng(42);
-    // The small preset's attention (hd 32), and hd = 12 with T = 37 (one block) and 77 (two).
-    for (const Case c : {Case{2, 128, 192, 6}, Case{2, 37, 36, 3}, Case{2, 77, 36, 3}}) {
+    // The small preset's attention (hd 32, gemm), the tiny preset's (hd 12, direct) on one
+    // sequence, and around the paths' edge at hd = 16: hd 16 and 12 on T = 1, 15 (one block of
+    // queries, a short tile of keys), 33 (a block of one query) and 77; hd 17 and 20 through
+    // gemm on T = 33 and 70; hd 1.
+    for (const Case c : {Case{2, 128, 192, 6}, Case{1, 64, 48, 4}, Case{2, 1, 32, 2}, Case{1, 15, 16, 1},
+                         Case{2, 33, 36, 3}, Case{2, 37, 36, 3}, Case{2, 77, 36, 3}, Case{1, 77, 64, 4},
+                         Case{1, 33, 34, 2}, Case{1, 70, 40, 2}, Case{2, 23, 5, 5}}) {
         CAPTURE(c.T);
         CAPTURE(c.d);
+        CAPTURE(c.H);
         const std::vector<Tensor> qkv = random_qkv(c.B, c.T, c.d, rng);
         const auto got = forward_backward(fused(c.H), qkv);
         const auto want = forward_backward(composed(c.H), qkv);
         const std::string what[] = {"output", "dq", "dk", "dv"};
         for (int i = 0; i < 4; ++i) {
             CAPTURE(what[i]);
-            check_close(got[i], want[i], 1e-5);
+            if (c.T == 1 && (i == 1 || i == 2))
+                CHECK(got[i] == want[i]);  // one key: P = 1 whatever the scores, so dq = dk = 0
+            else
+                check_close(got[i], want[i], 1e-5);
         }
     }
 }
@@ -125,43 +138,53 @@ TEST_CASE("causal_self_attention (fused) matches causal_self_attention_reference
 
 TEST_CASE("causal_attention: the same bits on 1 and 2 threads, forward and backward") {
     Rng rng(44);
-    const std::vector<Tensor> qkv = random_qkv(2, 128, 192, rng);  // 12 items: the parallel path
-    const int saved = omp_get_max_threads();
-    omp_set_num_threads(1);
-    const auto one = forward_backward(fused(6), qkv);
-    omp_set_num_threads(2);
-    const auto two = forward_backward(fused(6), qkv);
-    omp_set_num_threads(saved);
-    for (size_t i = 0; i < one.size(); ++i) {
-        CAPTURE(i);
-        CHECK(one[i] == two[i]);
+    // Both paths with enough work to run the items on a team (B H T^2 hd >= 2^20): the small
+    // preset's attention (12 items, gemm) and the tiny preset's at T = 70 (64 items, direct).
+    for (const Case c : {Case{2, 128, 192, 6}, Case{16, 70, 48, 4}}) {
+        CAPTURE(c.d / c.H);
+        const std::vector<Tensor> qkv = random_qkv(c.B, c.T, c.d, rng);
+        const int saved = omp_get_max_threads();
+        omp_set_num_threads(1);
+        const auto one = forward_backward(fused(c.H), qkv);
+        omp_set_num_threads(2);
+        const auto two = forward_backward(fused(c.H), qkv);
+        omp_set_num_threads(saved);
+        for (size_t i = 0; i < one.size(); ++i) {
+            CAPTURE(i);
+            CHECK(one[i] == two[i]);
+        }
     }
 }
 
 TEST_CASE("causal_attention: the future neither changes the past nor gets its gradient") {
-    // t0 = 40: positions 41..63 share its row block of 64 (computed, then masked); 64..79 do not.
-    const int B = 1, T = 80, d = 8, H = 2, t0 = 40;
-    Rng rng(45);
-    const std::vector<Tensor> qkv = random_qkv(B, T, d, rng);
-    Tensor y = causal_attention(qkv[0], qkv[1], qkv[2], H);  // (B, T, d)
+    // t0 = 40: positions 41..47 share its block of 16 queries on the direct path (hd 4), 41..63
+    // its row block of 64 through gemm (hd 20): computed, then masked; the later ones are not.
+    for (const int d : {8, 40}) {
+        CAPTURE(d);
+        const int B = 1, T = 80, H = 2, t0 = 40;
+        Rng rng(45);
+        const std::vector<Tensor> qkv = random_qkv(B, T, d, rng);
+        Tensor y = causal_attention(qkv[0], qkv[1], qkv[2], H);  // (B, T, d)
 
-    // Large changes to every future key and value leave rows 0..t0 of the output as they were.
-    std::vector<Tensor> changed;
-    for (const Tensor& t : qkv) changed.push_back(Tensor::from_values(t.shape(), t.to_vector()));
-    for (int w = 1; w <= 2; ++w)
-        for (int i = (t0 + 1) * d; i < T * d; ++i) changed[w].data()[i] = 1000.0f * std::sin(static_cast<float>(i));
-    Tensor y2 = causal_attention(changed[0], changed[1], changed[2], H);
-    for (int i = 0; i < (t0 + 1) * d; ++i) CHECK(y2.data()[i] == y.data()[i]);
+        // Large changes to every future key and value leave rows 0..t0 of the output as they were.
+        std::vector<Tensor> changed;
+        for (const Tensor& t : qkv) changed.push_back(Tensor::from_values(t.shape(), t.to_vector()));
+        for (int w = 1; w <= 2; ++w)
+            for (int i = (t0 + 1) * d; i < T * d; ++i)
+                changed[w].data()[i] = 1000.0f * std::sin(static_cast<float>(i));
+        Tensor y2 = causal_attention(changed[0], changed[1], changed[2], H);
+        for (int i = 0; i < (t0 + 1) * d; ++i) CHECK(y2.data()[i] == y.data()[i]);
 
-    // A gradient on rows 0..t0 only reaches q, k and v in rows 0..t0: exactly 0 after.
-    std::vector<float> seed(y.numel(), 0.0f);
-    for (int i = 0; i < (t0 + 1) * d; ++i) seed[i] = std::cos(static_cast<float>(i));
-    backward(y, seed.data());
-    for (const Tensor& t : qkv) {
-        REQUIRE(t.has_grad());
-        const std::vector<float> g = t.grad_vector();  // (B, T, d)
-        for (int i = (t0 + 1) * d; i < T * d; ++i) CHECK(g[i] == 0.0f);
-        CHECK(std::any_of(g.begin(), g.begin() + (t0 + 1) * d, [](float x) { return x != 0.0f; }));
+        // A gradient on rows 0..t0 only reaches q, k and v in rows 0..t0: exactly 0 after.
+        std::vector<float> seed(y.numel(), 0.0f);
+        for (int i = 0; i < (t0 + 1) * d; ++i) seed[i] = std::cos(static_cast<float>(i));
+        backward(y, seed.data());
+        for (const Tensor& t : qkv) {
+            REQUIRE(t.has_grad());
+            const std::vector<float> g = t.grad_vector();  // (B, T, d)
+            for (int i = (t0 + 1) * d; i < T * d; ++i) CHECK(g[i] == 0.0f);
+            CHECK(std::any_of(g.begin(), g.begin() + (t0 + 1) * d, [](float x) { return x != 0.0f; }));
+        }
     }
 }
 
@@ -172,15 +195,19 @@ TEST_CASE("causal_attention: gradients accumulate, and inputs that need none get
     struct Roles {
         int q, k, v;  // which of in[0], in[1] plays each role
     };
-    for (const Roles r : {Roles{0, 0, 1}, Roles{0, 1, 0}, Roles{1, 0, 0}, Roles{0, 0, 0}}) {
-        CAPTURE(r.q);
-        CAPTURE(r.k);
-        CAPTURE(r.v);
-        std::vector<Tensor> inputs{random_tensor({2, 5, 6}, rng)};
-        if (std::max({r.q, r.k, r.v}) == 1) inputs.push_back(random_tensor({2, 5, 6}, rng));
-        check_gradients([r](const std::vector<Tensor>& in) { return causal_attention(in[r.q], in[r.k], in[r.v], 2); },
-                        inputs);
-    }
+    // Both paths: hd 3 (direct) and 17 (gemm).
+    for (const Case c : {Case{2, 5, 6, 2}, Case{2, 5, 17, 1}})
+        for (const Roles r : {Roles{0, 0, 1}, Roles{0, 1, 0}, Roles{1, 0, 0}, Roles{0, 0, 0}}) {
+            CAPTURE(c.d);
+            CAPTURE(r.q);
+            CAPTURE(r.k);
+            CAPTURE(r.v);
+            std::vector<Tensor> inputs{random_tensor({c.B, c.T, c.d}, rng)};
+            if (std::max({r.q, r.k, r.v}) == 1) inputs.push_back(random_tensor({c.B, c.T, c.d}, rng));
+            check_gradients(
+                [r, c](const std::vector<Tensor>& in) { return causal_attention(in[r.q], in[r.k], in[r.v], c.H); },
+                inputs);
+        }
     // Two backward passes without zeroing give twice the gradient (x + x = 2x exactly); k is
     // data and gets no gradient buffer at all.
     std::vector<Tensor> qkv = random_qkv(1, 6, 4, rng);
