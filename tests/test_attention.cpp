@@ -234,16 +234,16 @@ TEST_CASE("causal_attention: bad shapes throw, naming the op and the shapes") {
     CHECK_THROWS_WITH_AS(causal_attention(flat, flat, flat, 2), doctest::Contains("(10, 6)"), std::invalid_argument);
 }
 
-TEST_CASE("profile: causal_attention's FLOPs are its products, counted exactly") {
-    // Per head and computed (query, key) pair, 2 hd FLOPs per product; H hd = d. T = 5 is one
-    // block (all 25 pairs); T = 70 is blocks of 64 and 6 queries, 64 * 64 + 6 * 70 = 4516 pairs.
-    CHECK(causal_attention_flops(2, 5, 6) == 4.0 * 2 * 6 * 25);
-    CHECK(causal_attention_flops(2, 70, 6) == 4.0 * 2 * 6 * 4516);
-    CHECK(causal_attention_flops(1, 128, 192) == 4.0 * 192 * 128 * 128 * 3 / 4);  // the small preset: 3/4
+TEST_CASE("profile: causal_attention's FLOPs are its products' useful work, whichever path runs") {
+    // Per head and causal (query i, key j <= i) pair, 2 hd FLOPs per product; H hd = d. T = 5
+    // has 15 pairs, T = 70 has 70 * 71 / 2 = 2485; small heads (hd 3 here) and wide ones alike.
+    CHECK(causal_attention_flops(2, 5, 6) == 4.0 * 2 * 6 * 15);
+    CHECK(causal_attention_flops(2, 70, 6) == 4.0 * 2 * 6 * 2485);
+    CHECK(causal_attention_flops(1, 128, 192) == 4.0 * 192 * 128 * 129 / 2);  // the small preset
 
     Rng rng(47);
     std::vector<Tensor> qkv = random_qkv(2, 5, 6, rng);
-    const double forward = 1200.0;
+    const double forward = 720.0;  // 4 B d * 15 pairs
     Profiler p;
     {
         ProfileScope scope(p);

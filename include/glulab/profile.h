@@ -23,9 +23,10 @@
 // Backward time is exact per op: the engine times each Node's closure.
 //
 // FLOPs: matmul exactly, 2 M N K forward and 2 M N K backward for each input that needs a
-// gradient (dA and dB are one product each). causal_attention exactly too, as its products:
-// 2 forward (q k^T, P v) and up to 4 backward (dv, dP, dq, dk), each 2 hd FLOPs per computed
-// (query, key) pair of each head (causal_attention_flops in ops.h); its exps are not counted.
+// gradient (dA and dB are one product each). causal_attention as its products' useful work:
+// 2 forward (q k^T, P v) and up to 4 backward (dv, dP, dq, dk), each 2 hd FLOPs per causal
+// (query, key <= query) pair of each head (causal_attention_flops in ops.h); the kernels also
+// compute the rest of each block past the diagonal, and the exps, which are not counted.
 // Every other op is counted approximately, as one
 // FLOP per element of its largest tensor in each direction: an order of magnitude that shows
 // those ops are memory-bound, not a count of instructions (an exp or a tanh costs more). Ops that

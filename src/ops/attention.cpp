@@ -78,18 +78,6 @@ struct AttentionDims {
     long scores(int item) const { return static_cast<long>(item) * T * ldp(); }
 };
 
-// (query, key) pairs inside the computed blocks, each row block [i0, i1) with keys [0, i1): the
-// entries of S each product of one item touches. Equal to sum over column blocks [j0, j1) of
-// (j1 - j0)(T - j0), the count for the backward's second pass.
-double computed_pairs(int T) {
-    double pairs = 0.0;
-    for (int i0 = 0; i0 < T; i0 += kBlock) {
-        const int i1 = std::min(T, i0 + kBlock);
-        pairs += static_cast<double>(i1 - i0) * i1;
-    }
-    return pairs;
-}
-
 // ---- forward, one row: P_i = softmax(c S_i) over keys 0..i, in place ----
 // P_ij = exp(c (S_ij - m)) / sum_{j' <= i} exp(c (S_ij' - m)),  m = max_{j' <= i} S_ij'   (j <= i)
 // P_ij = 0  (j > i)
@@ -418,11 +406,12 @@ void softmax_backward_columns(const float* pt, float* dst, int ldp, int i0, int 
 
 }  // namespace
 
-// The gemm path's products. The direct path (hd <= 16) does fewer, in its blocks of 16 queries
-// (at T = 64, 2560 pairs per head instead of 4096), but the profiler passes no H; so for small
-// heads this counts the work of the gemm path, and the profile's GFLOP/s compare the two paths'
-// speeds on the same op, not the products' own rate.
-double causal_attention_flops(int B, int T, int d) { return 4.0 * B * d * computed_pairs(T); }
+// The useful work of the two products q k^T and P v: 2 hd FLOPs each per (query i, key j <= i)
+// pair of each head, T (T + 1) / 2 pairs, 4 d per pair over the H heads. Both paths compute
+// somewhat more (whole blocks past the diagonal: 3/4 of T^2 on the gemm path at T = 128, 5/8 on
+// the direct path at T = 64), so the profile's GFLOP/s is useful work per second, the same
+// yardstick for both.
+double causal_attention_flops(int B, int T, int d) { return 4.0 * B * d * (T * (T + 1.0) / 2.0); }
 
 // ---- causal_attention: the op ----
 // Items (b, h) in parallel; each reads and writes only its own blocks (its head's columns of its
