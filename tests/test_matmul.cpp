@@ -9,6 +9,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -168,16 +169,18 @@ TEST_CASE("gemm: bit-identical results with 1 and 2 OpenMP threads") {
     Rng rng(3);
     for (bool ta : {false, true})
         for (bool tb : {false, true}) {
-            const int M = 257, N = 191, K = 383;
-            const std::vector<float> A = random_values(static_cast<size_t>(M) * K, rng);
-            const std::vector<float> B = random_values(static_cast<size_t>(K) * N, rng);
-            std::vector<float> C1(static_cast<size_t>(M) * N), C2(C1.size());
-            const int lda = ta ? M : K, ldb = tb ? K : N;
-            omp_set_num_threads(1);
-            gemm(ta, tb, M, N, K, A.data(), lda, B.data(), ldb, C1.data(), N, false);
-            omp_set_num_threads(2);
-            gemm(ta, tb, M, N, K, A.data(), lda, B.data(), ldb, C2.data(), N, false);
-            CHECK(std::memcmp(C1.data(), C2.data(), C1.size() * sizeof(float)) == 0);
+            // C in L2 (threads keep their row panels over all slices), and C too big for it.
+            for (const auto& [M, N, K] : {std::array<int, 3>{257, 191, 383}, std::array<int, 3>{1100, 240, 300}}) {
+                const std::vector<float> A = random_values(static_cast<size_t>(M) * K, rng);
+                const std::vector<float> B = random_values(static_cast<size_t>(K) * N, rng);
+                std::vector<float> C1(static_cast<size_t>(M) * N), C2(C1.size());
+                const int lda = ta ? M : K, ldb = tb ? K : N;
+                omp_set_num_threads(1);
+                gemm(ta, tb, M, N, K, A.data(), lda, B.data(), ldb, C1.data(), N, false);
+                omp_set_num_threads(2);
+                gemm(ta, tb, M, N, K, A.data(), lda, B.data(), ldb, C2.data(), N, false);
+                CHECK(std::memcmp(C1.data(), C2.data(), C1.size() * sizeof(float)) == 0);
+            }
 
             // batched, big enough to be split: 3 items is "few" with 2 threads (each split over
             // its tiles) and "many" with 1; 8 items run one per thread with both.

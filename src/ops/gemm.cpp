@@ -8,7 +8,7 @@
 //     for each group of KC-slices of the sum               (in order; see "groups" below)
 //       pack B[slices, jc:jc+NC] into panels of NR columns, k-major         -> L2, shared
 //       parallel for over row panels ic of MR rows of C                     (static schedule)
-//         for pc over the slices of the group
+//         for pc over the slices of the group           (or slices outer, when C fits L2)
 //           pack A[ic:ic+MR, pc:pc+KC] (a copy, so its rows are contiguous) -> L1, per thread
 //           for jr over the B panels
 //             micro-kernel: C[ic:ic+MR, jr:jr+NR] += A panel @ B panel      -> registers
@@ -28,10 +28,14 @@
 //   the packed B block (KC x NC = 256 x 768 floats = 768 KB) stays in L2 (2 MB per core) while
 //     every row panel of C streams past it, and is read in order so the prefetcher keeps up;
 //   C is read and written once per KC slice of the sum, from L2 if it fits there.
-// Groups: a group is one KC slice, unless C (M x NC) is too big to stay in L2 between slices
-// (2048 x 192 floats = 1.5 MB in the small preset's x W2); then B is packed for as many slices as
-// fit 1 MB (five when NC = 192) and each row panel of C goes through all of them while it is in
-// L1, instead of coming back from L3 once per slice (+7 to 12% on K = 512 and 768).
+// Groups: when C (M x NC) stays in L2 between slices, B is packed for all the slices at once
+// (up to 8 MB) and each thread goes through the slices in order, each over its own row panels:
+// the threads meet after packing and at the end only, not at every slice (the weight gradients
+// X^T dY sum over B T = 2048 rows, 8 slices; the tiny preset's are too small to pay for 3
+// meetings per slice). When C is too big to stay in L2 (2048 x 192 floats = 1.5 MB in the small
+// preset's x W2), B is packed for as many slices as fit 1 MB (five when NC = 192) and each row
+// panel of C goes through all of them while it is in L1, instead of coming back from L3 once per
+// slice (+7 to 12% on K = 512 and 768).
 //
 // Packing. B is packed once per (jc, pc) block: unit-stride loads in the kernel, zero padding at
 // the right edge, and the transpose (if any) done once, 16 x 16 floats at a time in registers.
@@ -96,6 +100,7 @@ constexpr const char* kKernelName = "scalar 4x8 (KC 256, NC 768)";
 constexpr int kKC = 256;  // slice of the sum: the A panel (MR x KC) fits L1
 constexpr int kNC = 768;  // block of columns: the packed B block (KC x NC) fits L2
 constexpr int kBBudget = 256 * 1024;  // floats (1 MB): packed B of a group of slices, see the top
+constexpr int kWholeBBudget = 2 * 1024 * 1024;  // floats (8 MB): packed B of all slices, when C fits L2
 
 // Below this many multiply-adds a product runs on one thread: starting and joining a team costs
 // a few microseconds, as long as ~2^20 multiply-adds take (and far more on a busy machine).
@@ -301,16 +306,24 @@ void pack_b_transposed_panel(const float* src, long ldb, int cols, int kc, float
         for (int j = cols; j < kNR; ++j) dst[k * kNR + j] = 0.0f;
 }
 
-// Packs the block op(B)[pc:pc+kc, jc:jc+nc], shared among the threads when `parallel`.
-void pack_b_block(bool trans_b, const float* B, long ldb, int pc, int kc, int jc, int nc, float* dst,
-                  bool parallel) {
+// Packs op(B)[pc0:pc_end, jc:jc+nc] slice by slice in one pass, shared among the threads when
+// `parallel`: slice s (rows pc0 + s kKC ..) at dst + s * kKC * panels * kNR, each slice as above.
+void pack_b_slices(bool trans_b, const float* B, long ldb, int pc0, int pc_end, int jc, int nc, float* dst,
+                   bool parallel) {
+    const int panels = (nc + kNR - 1) / kNR;
+    const long slice_stride = static_cast<long>(kKC) * panels * kNR;
+    auto slice_rows = [&](int s) { return std::min(kKC, pc_end - (pc0 + s * kKC)); };  // kc of slice s
     if (!trans_b) {
-        for_range(kc, parallel, [&](int k) { pack_b_row(B + (pc + k) * ldb + jc, nc, kc, dst + k * kNR); });
+        for_range(pc_end - pc0, parallel, [&](int kk) {
+            const int s = kk / kKC, k = kk % kKC;
+            pack_b_row(B + (pc0 + kk) * ldb + jc, nc, slice_rows(s), dst + s * slice_stride + k * kNR);
+        });
     } else {
-        const int panels = (nc + kNR - 1) / kNR;
-        for_range(panels, parallel, [&](int p) {
-            pack_b_transposed_panel(B + (jc + p * kNR) * ldb + pc, ldb, std::min(kNR, nc - p * kNR), kc,
-                                    dst + static_cast<long>(p) * kc * kNR);
+        const int slices = (pc_end - pc0 + kKC - 1) / kKC;
+        for_range(slices * panels, parallel, [&](int u) {
+            const int s = u / panels, p = u % panels, kc = slice_rows(s);
+            pack_b_transposed_panel(B + (jc + p * kNR) * ldb + pc0 + s * kKC, ldb, std::min(kNR, nc - p * kNR), kc,
+                                    dst + s * slice_stride + static_cast<long>(p) * kc * kNR);
         });
     }
 }
@@ -393,9 +406,13 @@ void gemm_blocked(bool trans_a, bool trans_b, int M, int N, int K, const float* 
     for (int jc = 0; jc < N; jc += kNC) {
         const int nc = std::min(kNC, N - jc);
         const int col_panels = (nc + kNR - 1) / kNR;
-        // Slices per group: one if C stays in L2 anyway, else as many as kBBudget holds.
+        // Slices per group. If C stays in L2, all of them (up to kWholeBBudget): each thread then
+        // runs through the slices in order over its own row panels, and the threads meet only
+        // after packing and at the end, instead of at every slice (the weight gradients X^T dY
+        // have K = B T = 2048 rows to sum: 8 slices). Else as many as kBBudget holds, and each
+        // row panel goes through the group's slices while its C tile is in L1.
         const bool c_fits_l2 = static_cast<double>(M) * nc <= kBBudget;
-        const int group = c_fits_l2 ? 1 : std::max(1, kBBudget / (kKC * col_panels * kNR));
+        const int group = std::max(1, (c_fits_l2 ? kWholeBBudget : kBBudget) / (kKC * col_panels * kNR));
         for (int pc0 = 0; pc0 < K; pc0 += group * kKC) {
             const int pc_end = std::min(K, pc0 + group * kKC);
             // A B that is one whole panel wide with rows of exactly kNR floats is its own packed
@@ -409,36 +426,45 @@ void gemm_blocked(bool trans_a, bool trans_b, int M, int N, int K, const float* 
             float* buffer = nullptr;
             if (!b_in_place) {
                 buffer = t_packed_b.get(static_cast<size_t>(pc_end - pc0) * col_panels * kNR);
-                for (int pc = pc0; pc < pc_end; pc += kKC)
-                    pack_b_block(trans_b, B, ldb, pc, std::min(kKC, K - pc), jc, nc,
-                                 buffer + static_cast<long>(pc - pc0) * col_panels * kNR, parallel);
+                pack_b_slices(trans_b, B, ldb, pc0, pc_end, jc, nc, buffer, parallel);
             }
-            for_range(row_panels, parallel, [&](int ip) {
+            // Row panel ip of C += its product with slice pc of the sum.
+            auto multiply = [&](int ip, int pc) {
                 const int i0 = ip * kMR;
                 const int rows = std::min(kMR, M - i0);
-                for (int pc = pc0; pc < pc_end; pc += kKC) {
-                    const int kc = std::min(kKC, K - pc);
-                    const bool add_c = accumulate || pc > 0;  // later slices add onto the earlier ones
-                    const float* packed_b =
-                        b_in_place ? B + pc * ldb : buffer + static_cast<long>(pc - pc0) * col_panels * kNR;
-                    const float* a = trans_a ? A + pc * lda + i0 : A + i0 * lda + pc;
-                    long a_ld = lda;
-                    if (a_slices) {
-                        a = a_slices + static_cast<long>((pc - pc0) / kKC) * row_panels * kKC * kMR +
-                            static_cast<long>(ip) * kc * kMR;
-                        a_ld = kMR;
-                    } else if (pack_a) {
-                        float* panel = t_packed_a.get(static_cast<size_t>(kMR) * kc);
-                        a_ld = pack_a_panel(trans_a, A, lda, i0, rows, pc, kc, panel);
-                        a = panel;
-                    }
-                    for (int p = 0; p < col_panels; ++p) {
-                        const int j0 = jc + p * kNR;
-                        compute_tile(rows, std::min(kNR, N - j0), trans_a, kc, a, a_ld, packed_b + p * kc * kNR,
-                                     C + i0 * ldc + j0, ldc, add_c);
-                    }
+                const int kc = std::min(kKC, K - pc);
+                const bool add_c = accumulate || pc > 0;  // later slices add onto the earlier ones
+                const float* packed_b =
+                    b_in_place ? B + pc * ldb : buffer + static_cast<long>(pc - pc0) * col_panels * kNR;
+                const float* a = trans_a ? A + pc * lda + i0 : A + i0 * lda + pc;
+                long a_ld = lda;
+                if (a_slices) {
+                    a = a_slices + static_cast<long>((pc - pc0) / kKC) * row_panels * kKC * kMR +
+                        static_cast<long>(ip) * kc * kMR;
+                    a_ld = kMR;
+                } else if (pack_a) {
+                    float* panel = t_packed_a.get(static_cast<size_t>(kMR) * kc);
+                    a_ld = pack_a_panel(trans_a, A, lda, i0, rows, pc, kc, panel);
+                    a = panel;
                 }
-            });
+                for (int p = 0; p < col_panels; ++p) {
+                    const int j0 = jc + p * kNR;
+                    compute_tile(rows, std::min(kNR, N - j0), trans_a, kc, a, a_ld, packed_b + p * kc * kNR,
+                                 C + i0 * ldc + j0, ldc, add_c);
+                }
+            };
+            if (c_fits_l2) {  // slices outer; worker w owns row panels [first, last)
+                const int workers = parallel ? std::min(row_panels, omp_get_max_threads()) : 1;
+                for_range(workers, parallel, [&](int w) {
+                    const int first = row_panels * w / workers, last = row_panels * (w + 1) / workers;
+                    for (int pc = pc0; pc < pc_end; pc += kKC)
+                        for (int ip = first; ip < last; ++ip) multiply(ip, pc);
+                });
+            } else {  // row panels outer
+                for_range(row_panels, parallel, [&](int ip) {
+                    for (int pc = pc0; pc < pc_end; pc += kKC) multiply(ip, pc);
+                });
+            }
         }
     }
 }
