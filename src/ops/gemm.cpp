@@ -420,7 +420,8 @@ void gemm_blocked(bool trans_a, bool trans_b, int M, int N, int K, const float* 
             const bool b_in_place = !trans_b && N == kNR && ldb == kNR;
             float* a_slices = nullptr;
             if (pack_a && trans_a) {
-                a_slices = t_packed_a_slices.get(static_cast<size_t>(group) * row_panels * kKC * kMR);
+                const int slices = (pc_end - pc0 + kKC - 1) / kKC;  // this group's, not `group`: K may be shorter
+                a_slices = t_packed_a_slices.get(static_cast<size_t>(slices) * row_panels * kKC * kMR);
                 pack_a_slices(A, lda, M, row_panels, pc0, pc_end, a_slices, parallel);
             }
             float* buffer = nullptr;
