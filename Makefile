@@ -6,7 +6,9 @@
 CXX      ?= g++
 CXXSTD   := -std=c++17
 WARN     := -Wall -Wextra -Wpedantic -Wshadow
-OPT      := -O3 -march=native
+# GCC vectorises with 256-bit registers even where the CPU has 512-bit ones unless asked; the
+# elementwise ops (gate, loss, norm) gained 10-15% from 512, with the same bits (measured).
+OPT      := -O3 -march=native -mprefer-vector-width=512
 CXXFLAGS ?= $(OPT)
 # sqrt never sets errno (we never read it), so loops with a sqrt can vectorise (AdamW). It
 # changes no result, unlike -ffast-math, which we never use.

@@ -196,14 +196,8 @@ void backward_item(const AttentionDims& n, const float* q, const float* k, const
 // rounds alternated with the gemm path) the op's median went from 3.7 to 1.6 ms per step on one
 // thread, from 1.9 to 0.8 ms on two.
 //
-// 512-bit vectors for this section: GCC's tuning for this CPU picks 256-bit ones (they keep the
-// clock higher), with which the op took 1.5 times as long; gemm already uses 512-bit ones. The
-// pragma changes only the vectoriser's choice, not the arithmetic. The two item functions are
-// not inlined into the op, outside the pragma, where GCC would vectorise them its own way again.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC push_options
-#pragma GCC target("prefer-vector-width=512")
-#endif
+// 512-bit vectors: GCC's tuning for this CPU picks 256-bit ones unless told otherwise (the
+// Makefile's -mprefer-vector-width=512), with which this op took 1.5 times as long.
 
 // acc = X Y for one R x kLanes tile, each element summed over t in order:
 //   acc[r][l] = sum_{t < K} X[r, t] Y[t, l],   X[r, t] = x[r xr + t xt],   Y[t, l] = y[t yt + l]
@@ -349,7 +343,7 @@ void softmax_backward_columns(const float* pt, float* dst, int ldp, int i0, int 
 //   S^T[0:keys, i0:i0+16] = k[0:keys] q[i0:i0+16]^T     keys_times_queries
 //   P^T[:, i0:i0+16]      = softmax of each column      softmax_columns
 //   O[i0:i0+16]           = P[i0:i0+16, 0:keys] v[0:keys]   queries_times_keys
-[[gnu::noinline]] void forward_item_small(const AttentionDims& n, const float* q, const float* k, const float* v,
+void forward_item_small(const AttentionDims& n, const float* q, const float* k, const float* v,
                                           float* p, float* o, float* packed) {
     const float* qt = pack_transposed(n, q, packed);
     const float* vp = pack_padded(n, v, packed + static_cast<long>(n.hd) * n.ldp());
@@ -369,7 +363,7 @@ void softmax_backward_columns(const float* pt, float* dst, int ldp, int i0, int 
 // Pass 2, key tiles [j0, j0 + 8): dk[j0:j0+8] (+)= dS[j0:T, j0:j0+8]^T q[j0:T] and dv likewise
 // with P and dO. Query i >= j0 lies in a block whose keys end at a multiple of 16 above i, so at
 // or after j0 + 8 (j0 is a multiple of 8): those entries of dS^T were set in pass 1.
-[[gnu::noinline]] void backward_item_small(const AttentionDims& n, const float* q, const float* k, const float* v,
+void backward_item_small(const AttentionDims& n, const float* q, const float* k, const float* v,
                                            const float* p, const float* dout, const AttentionGrads& g, float* ds,
                                            float* packed) {
     const int T = n.T, ldp = n.ldp();
@@ -399,10 +393,6 @@ void softmax_backward_columns(const float* pt, float* dst, int ldp, int i0, int 
                          into_head(g.dv.data + row, n.d, n.hd, g.dv.accumulate));
     }
 }
-
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC pop_options
-#endif
 
 }  // namespace
 
