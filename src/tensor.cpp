@@ -48,7 +48,7 @@ void TensorImpl::accumulate_grad(Storage&& g) {
         return;
     }
     const long n = static_cast<long>(grad.size());
-#pragma omp parallel for schedule(static) if (n > 65536)
+#pragma omp parallel for schedule(static) if (n > kParallelMinElements)
     for (long i = 0; i < n; ++i) grad[i] += g[i];
 }
 

@@ -63,10 +63,10 @@ void add_to_grad(const Tensor& x, Value value) {
     const TensorImpl::GradBuffer g = x.impl()->grad_buffer();
     const long n = static_cast<long>(x.numel());
     if (g.accumulate) {
-#pragma omp parallel for schedule(static) if (n > 65536)
+#pragma omp parallel for schedule(static) if (n > kParallelMinElements)
         for (long i = 0; i < n; ++i) g.data[i] += value(i);
     } else {
-#pragma omp parallel for schedule(static) if (n > 65536)
+#pragma omp parallel for schedule(static) if (n > kParallelMinElements)
         for (long i = 0; i < n; ++i) g.data[i] = value(i);
     }
 }

@@ -20,6 +20,11 @@ namespace glulab {
 
 using Shape = std::vector<int>;  // rank 1 to 4, every dimension >= 1
 
+// Elementwise and row loops over more than this many floats are split across the OpenMP threads
+// (`#pragma omp parallel for ... if (n > kParallelMinElements)`); below it, starting a team costs
+// more than it saves. The tiny preset's (B T, d) = (1024, 48) activations are just above.
+constexpr long kParallelMinElements = 16384;
+
 struct Node;  // autograd.h: the record of the op that produced a tensor
 
 // std::allocator value-initialises (zeroes) every float of a new vector. Op outputs are

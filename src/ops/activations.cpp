@@ -80,7 +80,7 @@ Tensor pointwise(const Tensor& x, const char* op) {
     const float* xd = x.data();
     float* yd = y.data();
     float* ud = saved.data();
-#pragma omp parallel for schedule(static) if (n > 65536)
+#pragma omp parallel for schedule(static) if (n > kParallelMinElements)
     for (long i = 0; i < n; ++i) {
         const float u = Act::inner(xd[i]);
         if (Act::kSavesInner) ud[i] = u;
@@ -121,7 +121,7 @@ Tensor fused_gate(const Tensor& a, const Tensor& b, const char* op) {
     const float* ad = a.data();
     const float* bd = b.data();
     float* yd = y.data();
-#pragma omp parallel for schedule(static) if (n > 65536)
+#pragma omp parallel for schedule(static) if (n > kParallelMinElements)
     for (long i = 0; i < n; ++i) yd[i] = Act::f(ad[i], Act::inner(ad[i])) * bd[i];
     return record(y, op, {a, b}, [a, b, n](TensorImpl& out) {
         const float* av = a.data();
@@ -133,7 +133,7 @@ Tensor fused_gate(const Tensor& a, const Tensor& b, const char* op) {
         auto db = [](float dyi, float ai, float u) { return dyi * Act::f(ai, u); };
         if (a.requires_grad() && b.requires_grad() && a.impl() != b.impl()) {  // the usual case: one pass
             const TensorImpl::GradBuffer ga = a.impl()->grad_buffer(), gb = b.impl()->grad_buffer();
-#pragma omp parallel for schedule(static) if (n > 65536)
+#pragma omp parallel for schedule(static) if (n > kParallelMinElements)
             for (long i = 0; i < n; ++i) {
                 const float u = Act::inner(av[i]);
                 put_grad(ga, i, da(dy[i], av[i], bv[i], u));

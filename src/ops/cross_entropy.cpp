@@ -39,7 +39,7 @@ Tensor cross_entropy(const Tensor& logits, const std::vector<int>& targets) {
     // x_j - m is exact for nearby values, so even logits of 1000 keep full precision.
     std::vector<float> row_max(N), log_z(N);  // (N), (N)
     std::vector<double> loss(N);              // (N): per-row loss, summed in order below
-#pragma omp parallel if (logits.numel() > 65536)
+#pragma omp parallel if (logits.numel() > kParallelMinElements)
     {
         std::vector<float> e(V);  // exp(x_j - m) of one row: stored, so the exp loop vectorises
 #pragma omp for schedule(static)
@@ -63,7 +63,7 @@ Tensor cross_entropy(const Tensor& logits, const std::vector<int>& targets) {
         const float* xv = logits.data();
         const TensorImpl::GradBuffer dx = logits.impl()->grad_buffer();  // (N, V)
         const float c = dL / static_cast<float>(N);
-#pragma omp parallel for schedule(static) if (logits.numel() > 65536)
+#pragma omp parallel for schedule(static) if (logits.numel() > kParallelMinElements)
         for (int i = 0; i < N; ++i) {
             const float* xr = xv + static_cast<size_t>(i) * V;
             float* dxr = dx.data + static_cast<size_t>(i) * V;

@@ -18,8 +18,6 @@
 namespace glulab {
 
 namespace {
-// Elementwise loops over at least this many floats are split across threads.
-constexpr long kParallelMin = 65536;
 
 std::string shapes_of(const Tensor& a, const Tensor& b) { return ", shapes " + a.shape_str() + " and " + b.shape_str(); }
 
@@ -42,13 +40,13 @@ template <class F>
 void for_each_broadcast(size_t reps, size_t nb, F f) {
     if (reps == 1) {  // same shapes: one flat loop
         const long n = static_cast<long>(nb);
-#pragma omp parallel for schedule(static) if (n > kParallelMin)
+#pragma omp parallel for schedule(static) if (n > kParallelMinElements)
         for (long i = 0; i < n; ++i) f(i, i);
         return;
     }
     const long rows = static_cast<long>(reps);
     const long width = static_cast<long>(nb);
-#pragma omp parallel for schedule(static) if (rows * width > kParallelMin)
+#pragma omp parallel for schedule(static) if (rows * width > kParallelMinElements)
     for (long r = 0; r < rows; ++r)
         for (long j = 0; j < width; ++j) f(r * width + j, j);
 }
@@ -131,7 +129,7 @@ Tensor scale(const Tensor& x, float s) {
     Tensor y = Tensor::empty(x.shape());  // same shape as x
     const float* xd = x.data();
     float* yd = y.data();
-#pragma omp parallel for schedule(static) if (n > kParallelMin)
+#pragma omp parallel for schedule(static) if (n > kParallelMinElements)
     for (long i = 0; i < n; ++i) yd[i] = s * xd[i];
 
     return record(y, "scale", {x}, [x, s](TensorImpl& out) {

@@ -43,7 +43,7 @@ Tensor embedding(const Tensor& table, const std::vector<int>& ids, const Shape& 
     const float* td = table.data();
     float* yd = y.data();
     const long n = static_cast<long>(ids.size());
-#pragma omp parallel for schedule(static) if (y.numel() > 65536)
+#pragma omp parallel for schedule(static) if (y.numel() > kParallelMinElements)
     for (long i = 0; i < n; ++i) std::memcpy(yd + i * d, td + static_cast<size_t>(ids[i]) * d, d * sizeof(float));
 
     return record(y, "embedding", {table}, [table, ids, d](TensorImpl& out) {

@@ -31,7 +31,7 @@ Tensor rmsnorm(const Tensor& x, const Tensor& g, float eps) {
     const float* xd = x.data();
     const float* gd = g.data();
     float* yd = y.data();
-#pragma omp parallel for schedule(static) if (x.numel() > 65536)
+#pragma omp parallel for schedule(static) if (x.numel() > kParallelMinElements)
     for (long row = 0; row < rows; ++row) {
         const float* xr = xd + row * d;
         float* yr = yd + row * d;
@@ -54,7 +54,7 @@ Tensor rmsnorm(const Tensor& x, const Tensor& g, float eps) {
         const long nrows = static_cast<long>(inv_rms.size());
         if (x.requires_grad()) {
             const TensorImpl::GradBuffer dx = x.impl()->grad_buffer();  // (..., d)
-#pragma omp parallel for schedule(static) if (x.numel() > 65536)
+#pragma omp parallel for schedule(static) if (x.numel() > kParallelMinElements)
             for (long row = 0; row < nrows; ++row) {
                 const float* xr = xv + row * d;
                 const float* dyr = dy + row * d;

@@ -50,7 +50,7 @@ Tensor transpose12(const Tensor& x) {
     auto x_at = [=](long a, long b, long c) { return ((a * Bn + b) * C + c) * D; };
     auto y_at = [=](long a, long b, long c) { return ((a * C + c) * Bn + b) * D; };
     const long runs = static_cast<long>(A) * Bn;  // parallel over (a, b); c inside
-#pragma omp parallel for schedule(static) if (x.numel() > 65536)
+#pragma omp parallel for schedule(static) if (x.numel() > kParallelMinElements)
     for (long ab = 0; ab < runs; ++ab) {
         const long a = ab / Bn, b = ab % Bn;
         for (long c = 0; c < C; ++c) std::memcpy(yd + y_at(a, b, c), xd + x_at(a, b, c), D * sizeof(float));
@@ -60,7 +60,7 @@ Tensor transpose12(const Tensor& x) {
         if (!x.requires_grad()) return;
         const float* dy = out.grad.data();  // (A, C, B, D)
         const TensorImpl::GradBuffer dx = x.impl()->grad_buffer();  // (A, B, C, D)
-#pragma omp parallel for schedule(static) if (out.numel() > 65536)
+#pragma omp parallel for schedule(static) if (out.numel() > kParallelMinElements)
         for (long ab = 0; ab < runs; ++ab) {
             const long a = ab / Bn, b = ab % Bn;
             for (long c = 0; c < C; ++c) {

@@ -32,7 +32,7 @@ Tensor softmax(const Tensor& x, bool causal) {
     Tensor y = Tensor::zeros(x.shape());  // (..., n); masked entries stay 0
     const float* xd = x.data();
     float* yd = y.data();
-#pragma omp parallel for schedule(static) if (x.numel() > 65536)
+#pragma omp parallel for schedule(static) if (x.numel() > kParallelMinElements)
     for (long row = 0; row < rows; ++row) {
         const float* xr = xd + row * n;
         float* yr = yd + row * n;
@@ -50,7 +50,7 @@ Tensor softmax(const Tensor& x, bool causal) {
         const float* yv = out.data();
         const float* dy = out.grad.data();
         const TensorImpl::GradBuffer dx = x.impl()->grad_buffer();
-#pragma omp parallel for schedule(static) if (out.numel() > 65536)
+#pragma omp parallel for schedule(static) if (out.numel() > kParallelMinElements)
         for (long row = 0; row < rows; ++row) {
             const float* yr = yv + row * n;
             const float* dyr = dy + row * n;

@@ -34,7 +34,7 @@ void AdamW::step(ParameterList& params, float lr) {
         const long n = static_cast<long>(p.value.numel());
         // Vectorised only because the build says -fno-math-errno (Makefile): otherwise sqrt's
         // errno check is a branch, and the loop did one sqrt and two divisions at a time.
-#pragma omp parallel for schedule(static) if (n > 65536)
+#pragma omp parallel for schedule(static) if (n > kParallelMinElements)
         for (long j = 0; j < n; ++j) {
             w[j] *= decay;
             m[j] = b1 * m[j] + (1.0f - b1) * g[j];
