@@ -1,5 +1,6 @@
 // test_composite.cpp — ops composed the way the model composes them, checked end to end:
-// a gated FFN (SwiGLU), causal multi-head self-attention against a scalar-loop reference, and
+// the SwiGLU FFN and causal multi-head self-attention, each in its composed (reference) and fused
+// (model) form, the attention against a scalar-loop reference, and
 // the fused ops (rmsnorm, cross_entropy) against plain double-precision reference loops.
 //
 // Legend (tensor.h): B batch, T context, d model width, H heads, hd head width, F d_ff, V vocab.
@@ -9,6 +10,8 @@
 #include <functional>
 #include <vector>
 
+#include "glulab/attention.h"
+#include "glulab/ffn.h"
 #include "glulab/ops.h"
 #include "gradcheck.h"
 
@@ -16,21 +19,14 @@ using namespace glulab;
 using namespace glulab::testing;
 
 namespace {
-// SwiGLU(x, W, V, W2) = (Swish_1(xW) * xV) W2                          (Shazeer 2020, eq. 6)
-Tensor swiglu_ffn(const Tensor& x, const Tensor& W, const Tensor& V, const Tensor& W2) {
-    return matmul(mul(silu(matmul(x, W)), matmul(x, V)), W2);  // (B, T, d) -> (B, T, F) -> (B, T, d)
-}
-
-// Causal self-attention built from the ops, as in the model.  x (B, T, d) -> (B, T, d)
-Tensor attention_from_ops(const Tensor& x, const Tensor& Wq, const Tensor& Wk, const Tensor& Wv, const Tensor& Wo,
+// The model's two attentions: the composed reference (src/nn/attention.cpp, op by op, as the
+// paper writes it) and the fused one the model runs. x (B, T, d) -> (B, T, d)
+Tensor attention_composed(const Tensor& x, const Tensor& Wq, const Tensor& Wk, const Tensor& Wv, const Tensor& Wo,
                           int H) {
-    const int B = x.size(0), T = x.size(1), d = x.size(2), hd = d / H;
-    auto split = [&](const Tensor& t) { return transpose12(reshape(t, {B, T, H, hd})); };  // -> (B, H, T, hd)
-    Tensor q = split(matmul(x, Wq)), k = split(matmul(x, Wk)), v = split(matmul(x, Wv));
-    Tensor scores = scale(matmul(q, k, false, true), 1.0f / std::sqrt(static_cast<float>(hd)));  // (B, H, T, T)
-    Tensor p = softmax(scores, /*causal=*/true);                                                // (B, H, T, T)
-    Tensor o = matmul(p, v);                                                                    // (B, H, T, hd)
-    return matmul(reshape(transpose12(o), {B, T, d}), Wo);                                      // (B, T, d)
+    return causal_self_attention_reference(x, AttentionWeights{Wq, Wk, Wv, Wo}, H);
+}
+Tensor attention_fused(const Tensor& x, const Tensor& Wq, const Tensor& Wk, const Tensor& Wv, const Tensor& Wo, int H) {
+    return causal_self_attention(x, AttentionWeights{Wq, Wk, Wv, Wo}, H);
 }
 
 // The same attention as plain loops in double, one head and one query position at a time.
@@ -90,48 +86,53 @@ std::vector<double> numeric_gradient(const std::function<double(const std::vecto
 std::vector<double> as_double(const Tensor& t) { return std::vector<double>(t.data(), t.data() + t.numel()); }
 }  // namespace
 
-TEST_CASE("composite: SwiGLU FFN end to end, gradients of x, W, V, W2") {
+TEST_CASE("composite: SwiGLU FFN end to end, composed and fused, gradients of x, W, V, W2") {
     Rng rng(81);
-    check_gradients([](const std::vector<Tensor>& in) { return swiglu_ffn(in[0], in[1], in[2], in[3]); },
-                    {random_tensor({2, 3, 6}, rng), random_tensor({6, 4}, rng, 0.5f), random_tensor({6, 4}, rng, 0.5f),
-                     random_tensor({4, 6}, rng, 0.5f)});
+    for (auto ffn : {feed_forward_reference, feed_forward})
+        check_gradients(
+            [ffn](const std::vector<Tensor>& in) { return ffn(FfnKind::SwiGLU, in[0], FfnWeights{in[1], in[2], in[3]}); },
+            {random_tensor({2, 3, 6}, rng), random_tensor({6, 4}, rng, 0.5f), random_tensor({6, 4}, rng, 0.5f),
+             random_tensor({4, 6}, rng, 0.5f)});
 }
 
-TEST_CASE("composite: causal self-attention matches a scalar-loop reference") {
-    Rng rng(82);
-    const int H = 2;
-    Tensor x = random_tensor({2, 5, 6}, rng);
-    std::vector<Tensor> W;
-    for (int i = 0; i < 4; ++i) W.push_back(random_tensor({6, 6}, rng, 0.5f));
-    Tensor y = attention_from_ops(x, W[0], W[1], W[2], W[3], H);
-    REQUIRE(y.shape() == Shape{2, 5, 6});
-    const std::vector<double> ref = attention_reference(x, W[0], W[1], W[2], W[3], H);
-    for (size_t i = 0; i < ref.size(); ++i) {
-        INFO("element " << i);
-        CHECK(y.data()[i] == doctest::Approx(ref[i]).epsilon(1e-4).scale(1.0));
+TEST_CASE("composite: causal self-attention, composed and fused, matches a scalar-loop reference") {
+    for (auto attention : {attention_composed, attention_fused}) {
+        Rng rng(82);
+        const int H = 2;
+        Tensor x = random_tensor({2, 5, 6}, rng);
+        std::vector<Tensor> W;
+        for (int i = 0; i < 4; ++i) W.push_back(random_tensor({6, 6}, rng, 0.5f));
+        Tensor y = attention(x, W[0], W[1], W[2], W[3], H);
+        REQUIRE(y.shape() == Shape{2, 5, 6});
+        const std::vector<double> ref = attention_reference(x, W[0], W[1], W[2], W[3], H);
+        for (size_t i = 0; i < ref.size(); ++i) {
+            INFO("element " << i);
+            CHECK(y.data()[i] == doctest::Approx(ref[i]).epsilon(1e-4).scale(1.0));
+        }
+
+        // Causality: changing the input at position t changes no output before t.
+        const int t = 3, B = 2, T = 5, d = 6;
+        Tensor x2 = Tensor::from_values(x.shape(), x.to_vector());
+        for (int b = 0; b < B; ++b)
+            for (int c = 0; c < d; ++c) x2.data()[(b * T + t) * d + c] += 5.0f;
+        Tensor y2 = attention(x2, W[0], W[1], W[2], W[3], H);
+        for (int b = 0; b < B; ++b)
+            for (int i = 0; i < T; ++i)
+                for (int c = 0; c < d; ++c) {
+                    const float before = y.data()[(b * T + i) * d + c], after = y2.data()[(b * T + i) * d + c];
+                    if (i < t) CHECK(before == after);
+                }
+        CHECK(y.data()[(0 * T + t) * d] != y2.data()[(0 * T + t) * d]);
     }
-
-    // Causality: changing the input at position t changes no output before t.
-    const int t = 3, B = 2, T = 5, d = 6;
-    Tensor x2 = Tensor::from_values(x.shape(), x.to_vector());
-    for (int b = 0; b < B; ++b)
-        for (int c = 0; c < d; ++c) x2.data()[(b * T + t) * d + c] += 5.0f;
-    Tensor y2 = attention_from_ops(x2, W[0], W[1], W[2], W[3], H);
-    for (int b = 0; b < B; ++b)
-        for (int i = 0; i < T; ++i)
-            for (int c = 0; c < d; ++c) {
-                const float before = y.data()[(b * T + i) * d + c], after = y2.data()[(b * T + i) * d + c];
-                if (i < t) CHECK(before == after);
-            }
-    CHECK(y.data()[(0 * T + t) * d] != y2.data()[(0 * T + t) * d]);
 }
 
-TEST_CASE("composite: causal self-attention end to end, gradients of x, Wq, Wk, Wv, Wo") {
+TEST_CASE("composite: causal self-attention end to end, composed and fused, gradients of x, Wq, Wk, Wv, Wo") {
     Rng rng(83);
-    check_gradients(
-        [](const std::vector<Tensor>& in) { return attention_from_ops(in[0], in[1], in[2], in[3], in[4], 2); },
-        {random_tensor({2, 5, 6}, rng), random_tensor({6, 6}, rng, 0.5f), random_tensor({6, 6}, rng, 0.5f),
-         random_tensor({6, 6}, rng, 0.5f), random_tensor({6, 6}, rng, 0.5f)});
+    for (auto attention : {attention_composed, attention_fused})
+        check_gradients(
+            [attention](const std::vector<Tensor>& in) { return attention(in[0], in[1], in[2], in[3], in[4], 2); },
+            {random_tensor({2, 5, 6}, rng), random_tensor({6, 6}, rng, 0.5f), random_tensor({6, 6}, rng, 0.5f),
+             random_tensor({6, 6}, rng, 0.5f), random_tensor({6, 6}, rng, 0.5f)});
 }
 
 TEST_CASE("composite: rmsnorm against a double-precision reference loop") {
