@@ -28,14 +28,14 @@
 //   the packed B block (KC x NC = 256 x 768 floats = 768 KB) stays in L2 (2 MB per core) while
 //     every row panel of C streams past it, and is read in order so the prefetcher keeps up;
 //   C is read and written once per KC slice of the sum, from L2 if it fits there.
-// Groups: when C (M x NC) stays in L2 between slices, B is packed for all the slices at once
-// (up to 8 MB) and each thread goes through the slices in order, each over its own row panels:
-// the threads meet after packing and at the end only, not at every slice (the weight gradients
-// X^T dY sum over B T = 2048 rows, 8 slices; the tiny preset's are too small to pay for 3
-// meetings per slice). When C is too big to stay in L2 (2048 x 192 floats = 1.5 MB in the small
-// preset's x W2), B is packed for as many slices as fit 1 MB (five when NC = 192) and each row
-// panel of C goes through all of them while it is in L1, instead of coming back from L3 once per
-// slice (+7 to 12% on K = 512 and 768).
+// Groups: B is packed for as many KC slices as fit 1 MB (five when NC = 192, all four of the
+// tiny preset's K = 1024 weight gradients). When C (M x NC) stays in L2 between slices, each
+// thread then goes through the group's slices in order, each over its own row panels: the
+// threads meet after packing and at the end of the group, not at every slice (the tiny preset's
+// products are too small to pay for 3 meetings per slice). When C is too big to stay in L2
+// (2048 x 192 floats = 1.5 MB in the small preset's x W2), each row panel of C goes through the
+// group's slices while it is in L1, instead of coming back from L3 once per slice (+7 to 12% on
+// K = 512 and 768).
 //
 // Packing. B is packed once per (jc, pc) block: unit-stride loads in the kernel, zero padding at
 // the right edge, and the transpose (if any) done once, 16 x 16 floats at a time in registers.
@@ -100,7 +100,6 @@ constexpr const char* kKernelName = "scalar 4x8 (KC 256, NC 768)";
 constexpr int kKC = 256;  // slice of the sum: the A panel (MR x KC) fits L1
 constexpr int kNC = 768;  // block of columns: the packed B block (KC x NC) fits L2
 constexpr int kBBudget = 256 * 1024;  // floats (1 MB): packed B of a group of slices, see the top
-constexpr int kWholeBBudget = 2 * 1024 * 1024;  // floats (8 MB): packed B of all slices, when C fits L2
 
 // Below this many multiply-adds a product runs on one thread: starting and joining a team costs
 // a few microseconds, as long as ~2^20 multiply-adds take (and far more on a busy machine).
@@ -406,13 +405,13 @@ void gemm_blocked(bool trans_a, bool trans_b, int M, int N, int K, const float* 
     for (int jc = 0; jc < N; jc += kNC) {
         const int nc = std::min(kNC, N - jc);
         const int col_panels = (nc + kNR - 1) / kNR;
-        // Slices per group. If C stays in L2, all of them (up to kWholeBBudget): each thread then
-        // runs through the slices in order over its own row panels, and the threads meet only
-        // after packing and at the end, instead of at every slice (the weight gradients X^T dY
-        // have K = B T = 2048 rows to sum: 8 slices). Else as many as kBBudget holds, and each
-        // row panel goes through the group's slices while its C tile is in L1.
+        // Slices per group: as many as kBBudget holds. If C stays in L2, each thread runs through
+        // the group's slices in order over its own row panels, and the threads meet after
+        // packing and at the end of the group only, not at every slice (the weight gradients
+        // X^T dY have K = B T = 2048 rows to sum: 8 slices). Else each row panel goes through
+        // the group's slices while its C tile is in L1.
         const bool c_fits_l2 = static_cast<double>(M) * nc <= kBBudget;
-        const int group = std::max(1, (c_fits_l2 ? kWholeBBudget : kBBudget) / (kKC * col_panels * kNR));
+        const int group = std::max(1, kBBudget / (kKC * col_panels * kNR));
         for (int pc0 = 0; pc0 < K; pc0 += group * kKC) {
             const int pc_end = std::min(K, pc0 + group * kKC);
             // A B that is one whole panel wide with rows of exactly kNR floats is its own packed
