@@ -30,7 +30,9 @@ DATA       := data/tinyshakespeare.txt
 ## all: optimised build of build/glulab (the default)
 all: $(BUILD)/glulab
 
-$(BUILD)/%.o: %.cpp
+# Objects depend on this Makefile too: a change of flags (OPT, MATH) rebuilds everything, so
+# that no build mixes objects compiled two ways.
+$(BUILD)/%.o: %.cpp Makefile
 	@mkdir -p $(dir $@)
 	$(CXX) $(ALLFLAGS) -c $< -o $@
 
