@@ -1,9 +1,11 @@
 // temp_files.h — test helpers for file formats: a self-cleaning temporary folder, raw byte
-// writes (no fsync, so a test can write hundreds of damaged files quickly), and the message of
-// the exception a call throws.
+// writes (no fsync, so a test can write hundreds of damaged files quickly), the message of the
+// exception a call throws, and small helpers the format tests share.
 #pragma once
 #include <atomic>
 #include <chrono>
+#include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
@@ -61,5 +63,14 @@ std::string error_of(F&& f) {
     }
     return "";
 }
+
+// The float with the given IEEE-754 bits (a NaN with a payload, a denormal, ...).
+inline float float_from_bits(uint32_t bits) {
+    float x;
+    std::memcpy(&x, &bits, sizeof x);
+    return x;
+}
+
+inline bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 }  // namespace glulab::testing

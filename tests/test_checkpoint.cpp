@@ -17,12 +17,6 @@ using namespace glulab::testing;
 
 namespace {
 
-float float_from_bits(uint32_t b) {
-    float x;
-    std::memcpy(&x, &b, 4);
-    return x;
-}
-
 // Values that a careless writer (text, or a float compare) would not bring back exactly.
 std::vector<float> awkward_floats() {
     return {0.0f, -0.0f, 1.0f, -1.5f, 1e-45f /* smallest denormal */, -3e-39f /* denormal */,
@@ -86,8 +80,6 @@ std::string reseal(std::string bytes) {
 void patch_u32(std::string& bytes, size_t at, uint32_t v) {
     binary::store_u32(reinterpret_cast<unsigned char*>(&bytes[at]), v);
 }
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 }  // namespace
 

@@ -17,12 +17,6 @@ using namespace glulab::testing;
 
 namespace {
 
-float float_from_bits(uint32_t b) {
-    float x;
-    std::memcpy(&x, &b, 4);
-    return x;
-}
-
 SafetensorsFile sample_file() {
     SafetensorsFile f;
     f.tensors.push_back({"tok_emb.weight", {2, 3},
@@ -70,8 +64,6 @@ std::string read_error_of_bytes(const TempDir& dir, const std::string& bytes) {
     write_raw(path, bytes);
     return read_error(path);
 }
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 }  // namespace
 
