@@ -86,7 +86,7 @@ OpCost cost_of(const char* op, const TensorImpl& out, const Inputs& inputs) {
         c.matmul = c.exact = true;
         c.shape = matmul_shape(a, impl_of(*it), out);
         c.flops = c.shape.flops();
-    } else if (is_attention(op)) {  // its two products, q k^T and P v, over the blocks it computes
+    } else if (is_attention(op)) {  // its two products, q k^T and P v, over the causal pairs
         c.exact = true;
         c.flops = causal_attention_flops(out.shape[0], out.shape[1], out.shape[2]);  // out (B, T, d)
     } else if (!moves_data_only(op)) {

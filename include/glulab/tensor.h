@@ -27,12 +27,12 @@ constexpr long kParallelMinElements = 16384;
 
 struct Node;  // autograd.h: the record of the op that produced a tensor
 
-// std::allocator value-initialises (zeroes) every float of a new vector. Op outputs are
-// overwritten in full right away, so that pass over memory is wasted: this allocator
-// default-initialises instead, and zeros are asked for explicitly (Tensor::zeros).
 // Adds delta to the count of bytes of tensor storage alive (see tensor_bytes() below).
 void count_tensor_bytes(long delta);
 
+// std::allocator value-initialises (zeroes) every float of a new vector. Op outputs are
+// overwritten in full right away, so that pass over memory is wasted: this allocator
+// default-initialises instead, and zeros are asked for explicitly (Tensor::zeros).
 // It also counts the bytes it hands out, for tensor_bytes().
 template <class T>
 struct UninitializedAllocator : std::allocator<T> {

@@ -263,6 +263,7 @@ float* pack_padded(const AttentionDims& n, const float* a, float* dst) {
     }
     return dst;
 }
+
 // Room for one item's packed heads: one transposed, up to three padded.
 size_t packed_floats(const AttentionDims& n) {
     return static_cast<size_t>(n.hd) * n.ldp() + 3 * static_cast<size_t>(n.T) * kLanes;
@@ -343,8 +344,8 @@ void softmax_backward_columns(const float* pt, float* dst, int ldp, int i0, int 
 //   S^T[0:keys, i0:i0+16] = k[0:keys] q[i0:i0+16]^T     keys_times_queries
 //   P^T[:, i0:i0+16]      = softmax of each column      softmax_columns
 //   O[i0:i0+16]           = P[i0:i0+16, 0:keys] v[0:keys]   queries_times_keys
-void forward_item_small(const AttentionDims& n, const float* q, const float* k, const float* v,
-                                          float* p, float* o, float* packed) {
+void forward_item_small(const AttentionDims& n, const float* q, const float* k, const float* v, float* p, float* o,
+                        float* packed) {
     const float* qt = pack_transposed(n, q, packed);
     const float* vp = pack_padded(n, v, packed + static_cast<long>(n.hd) * n.ldp());
     for (int i0 = 0; i0 < n.T; i0 += kLanes) {
@@ -363,9 +364,8 @@ void forward_item_small(const AttentionDims& n, const float* q, const float* k, 
 // Pass 2, key tiles [j0, j0 + 8): dk[j0:j0+8] (+)= dS[j0:T, j0:j0+8]^T q[j0:T] and dv likewise
 // with P and dO. Query i >= j0 lies in a block whose keys end at a multiple of 16 above i, so at
 // or after j0 + 8 (j0 is a multiple of 8): those entries of dS^T were set in pass 1.
-void backward_item_small(const AttentionDims& n, const float* q, const float* k, const float* v,
-                                           const float* p, const float* dout, const AttentionGrads& g, float* ds,
-                                           float* packed) {
+void backward_item_small(const AttentionDims& n, const float* q, const float* k, const float* v, const float* p,
+                         const float* dout, const AttentionGrads& g, float* ds, float* packed) {
     const int T = n.T, ldp = n.ldp();
     const long padded = static_cast<long>(T) * kLanes;
     const float* dot = pack_transposed(n, dout, packed);

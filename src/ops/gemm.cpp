@@ -369,9 +369,12 @@ thread_local Scratch t_packed_a_slices;  // a transposed A's slices, owned by th
 // from each of kc rows M floats apart; the prefetcher followed that badly, and the packing took
 // a quarter of the time of X^T dY, the weight gradients.) Layout: slice s (rows pc0 + s kKC..),
 // row panel ip, row k of the slice: dst[s * M_panels + ip * kc * kMR + k * kMR + r], with
-// M_panels = row_panels * kKC * kMR floats per whole slice; a short last slice has the same stride.
+// M_panels = a_slice_floats(row_panels) = row_panels * kKC * kMR floats per whole slice; a short
+// last slice has the same stride.
+long a_slice_floats(int row_panels) { return static_cast<long>(row_panels) * kKC * kMR; }
+
 void pack_a_slices(const float* A, long lda, int M, int row_panels, int pc0, int pc_end, float* dst, bool parallel) {
-    const long slice_stride = static_cast<long>(row_panels) * kKC * kMR;
+    const long slice_stride = a_slice_floats(row_panels);
     for_range(pc_end - pc0, parallel, [&](int kk) {
         const int s = kk / kKC, k = kk % kKC;
         const int kc = std::min(kKC, pc_end - (pc0 + s * kKC));
@@ -420,7 +423,7 @@ void gemm_blocked(bool trans_a, bool trans_b, int M, int N, int K, const float* 
             float* a_slices = nullptr;
             if (pack_a && trans_a) {
                 const int slices = (pc_end - pc0 + kKC - 1) / kKC;  // this group's, not `group`: K may be shorter
-                a_slices = t_packed_a_slices.get(static_cast<size_t>(slices) * row_panels * kKC * kMR);
+                a_slices = t_packed_a_slices.get(static_cast<size_t>(slices) * a_slice_floats(row_panels));
                 pack_a_slices(A, lda, M, row_panels, pc0, pc_end, a_slices, parallel);
             }
             float* buffer = nullptr;
@@ -439,8 +442,7 @@ void gemm_blocked(bool trans_a, bool trans_b, int M, int N, int K, const float* 
                 const float* a = trans_a ? A + pc * lda + i0 : A + i0 * lda + pc;
                 long a_ld = lda;
                 if (a_slices) {
-                    a = a_slices + static_cast<long>((pc - pc0) / kKC) * row_panels * kKC * kMR +
-                        static_cast<long>(ip) * kc * kMR;
+                    a = a_slices + (pc - pc0) / kKC * a_slice_floats(row_panels) + static_cast<long>(ip) * kc * kMR;
                     a_ld = kMR;
                 } else if (pack_a) {
                     float* panel = t_packed_a.get(static_cast<size_t>(kMR) * kc);
