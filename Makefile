@@ -25,7 +25,7 @@ TEST_OBJ := $(TEST_SRC:%.cpp=$(BUILD)/%.o)
 CORPUS_DIR ?=
 DATA       := data/tinyshakespeare.txt
 
-.PHONY: all test sanitize run reproduce data bench clean help loc check-doctest
+.PHONY: all test sanitize run reproduce data bench gemm-ab clean help loc check-doctest
 
 ## all: optimised build of build/glulab (the default)
 all: $(BUILD)/glulab
@@ -60,6 +60,12 @@ sanitize: check-doctest
 	$(MAKE) BUILD=build-san CXXFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	  LDFLAGS="-fsanitize=address,undefined" build-san/run_tests build-san/glulab
 	GLULAB_BIN=build-san/glulab ASAN_OPTIONS=detect_leaks=1 ./build-san/run_tests
+
+## gemm-ab: paired speed of src/ops/gemm.cpp against revision REV on the small preset's products (THREADS, REPS)
+REV ?= HEAD
+gemm-ab:
+	CXX="$(CXX)" FLAGS="$(CXXSTD) $(MATH) $(CXXFLAGS) -fopenmp -Iinclude" \
+	  experiments/gemm_ab.sh $(REV) $(or $(THREADS),1) $(or $(REPS),300)
 
 ## fuzz: libFuzzer targets in tests/fuzz/ (clang, ASan+UBSan), each run FUZZ_SECONDS (default 60); see tests/fuzz/README.md
 # The library is rebuilt under build-fuzz/ with coverage instrumentation (fuzzer-no-link). The
