@@ -25,7 +25,7 @@ TEST_OBJ := $(TEST_SRC:%.cpp=$(BUILD)/%.o)
 CORPUS_DIR ?=
 DATA       := data/tinyshakespeare.txt
 
-.PHONY: all test sanitize run reproduce data bench gemm-ab clean help loc check-doctest
+.PHONY: all test sanitize run reproduce data bench gemm-ab step-ab clean help loc check-doctest
 
 ## all: optimised build of build/glulab (the default)
 all: $(BUILD)/glulab
@@ -66,6 +66,11 @@ REV ?= HEAD
 gemm-ab:
 	CXX="$(CXX)" FLAGS="$(CXXSTD) $(MATH) $(CXXFLAGS) -fopenmp -Iinclude" \
 	  experiments/gemm_ab.sh $(REV) $(or $(THREADS),1) $(or $(REPS),300)
+
+## step-ab: paired whole training steps of the library at revision REV against the working tree's (PRESET, FFN, THREADS, STEPS)
+step-ab:
+	CXX="$(CXX)" FLAGS="$(CXXSTD) $(MATH) $(CXXFLAGS) -fopenmp" \
+	  experiments/step_ab/step_ab.sh $(REV) $(or $(PRESET),small) $(or $(FFN),swiglu) $(or $(THREADS),2) $(or $(STEPS),40)
 
 ## fuzz: libFuzzer targets in tests/fuzz/ (clang, ASan+UBSan), each run FUZZ_SECONDS (default 60); see tests/fuzz/README.md
 # The library is rebuilt under build-fuzz/ with coverage instrumentation (fuzzer-no-link). The

@@ -1,0 +1,75 @@
+// step_ab.cpp — a paired comparison of whole training steps between two builds of the library.
+//
+// The machine's slow spells make two benchmark runs, one after the other, disagree by up to 1.5x,
+// which hides a 5% change. Here both builds train in one process (step_ab.sh compiles the
+// library of two revisions, each in a namespace of its own), and their steps alternate one by
+// one, in the order base, new, new, base, ...: a slow spell slows both steps of a pair. The figure
+// to read is the median over pairs of t_base / t_new (> 1: the new build is faster) with its
+// quartiles; the medians of each build's own step times are printed for scale.
+//
+// usage: step_ab PRESET FFN THREADS STEPS   (see step_ab.sh)
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+// The two builds' trainers (trainer.cpp, compiled once per build).
+namespace base_run {
+#include "trainer.h"
+}  // namespace base_run
+namespace new_run {
+#include "trainer.h"
+}  // namespace new_run
+
+namespace {
+
+double quantile(std::vector<double> v, double q) {
+    std::sort(v.begin(), v.end());
+    return v[static_cast<size_t>(q * (v.size() - 1))];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc != 5 || std::atoi(argv[3]) < 1 || std::atoi(argv[4]) < 4) {
+        std::fprintf(stderr, "usage: step_ab PRESET FFN THREADS STEPS (STEPS >= 4)\n");
+        return 2;
+    }
+    const std::string preset = argv[1], ffn = argv[2];
+    omp_set_num_threads(std::atoi(argv[3]));
+    const int steps = std::atoi(argv[4]), batch = 16, warmup = 3;
+    try {
+        std::shared_ptr<base_run::Trainer> base = base_run::make_trainer(preset, ffn);
+        std::shared_ptr<new_run::Trainer> fresh = new_run::make_trainer(preset, ffn);
+        std::vector<double> t_base, t_new, ratio;
+        for (int s = 0; s < warmup + steps; ++s) {
+            double tb, tn;
+            if (s % 2 == 0) {
+                tb = base_run::timed_step(*base, batch);
+                tn = new_run::timed_step(*fresh, batch);
+            } else {
+                tn = new_run::timed_step(*fresh, batch);
+                tb = base_run::timed_step(*base, batch);
+            }
+            if (s < warmup) continue;
+            t_base.push_back(tb);
+            t_new.push_back(tn);
+            ratio.push_back(tb / tn);
+        }
+        const double tokens = static_cast<double>(batch) * base_run::context(*base);
+        std::printf("%s %s, %s thread(s), %d paired steps after %d warm-up: base %.0f tokens/s, new %.0f tokens/s "
+                    "(medians); new/base speed %.3f, quartiles %.3f-%.3f\n",
+                    preset.c_str(), ffn.c_str(), argv[3], steps, warmup, tokens / quantile(t_base, 0.5),
+                    tokens / quantile(t_new, 0.5), quantile(ratio, 0.5), quantile(ratio, 0.25), quantile(ratio, 0.75));
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "step_ab: %s\n", e.what());
+        return 1;
+    }
+    return 0;
+}
