@@ -6,8 +6,8 @@
 # "base" is the library at git revision REV, "new" the working tree's. Both are compiled with the
 # project's flags (FLAGS) into one program, each in a namespace of its own (-Dglulab=...), and
 # their training steps alternate one by one (see step_ab.cpp). Prints one line: each build's
-# median tokens/s and the median and quartiles over pairs of t_base / t_new. Compiling both
-# libraries takes a few minutes.
+# median tokens/s and the median and quartiles over pairs of t_base / t_new. Compiling a
+# library takes a minute or two; the base one is kept under build/step_ab/ for the next time.
 set -eu
 [ $# -eq 5 ] || { echo "usage: experiments/step_ab/step_ab.sh REV PRESET FFN THREADS STEPS" >&2; exit 2; }
 rev=$1
@@ -30,8 +30,14 @@ build() {
     # shellcheck disable=SC2086
     $cxx $flags "-Dglulab=$1_glulab" "-DSTEP_AB_RUN=$1_run" "-I$2/include" -c "$here/trainer.cpp" -o "$dir/$1/trainer.o"
 }
-git -C "$root" archive "$rev" src include | (mkdir -p "$dir/base_src" && tar -x -C "$dir/base_src")
-build base "$dir/base_src"
+# The base build is kept in build/step_ab/<commit>-<hash of the flags>, for the next comparison.
+cache="$root/build/step_ab/$(git rev-parse "$rev")-$(printf '%s %s' "$cxx" "$flags" | cksum | cut -d ' ' -f 1)"
+if [ ! -f "$cache/done" ]; then
+    git -C "$root" archive "$rev" src include | (mkdir -p "$dir/base_src" && tar -x -C "$dir/base_src")
+    build base "$dir/base_src"
+    mkdir -p "$cache" && cp "$dir"/base/*.o "$cache/" && touch "$cache/done"
+fi
+mkdir -p "$dir/base" && cp "$cache"/*.o "$dir/base/"
 build new "$root"
 # shellcheck disable=SC2086
 $cxx $flags "$here/step_ab.cpp" "$dir"/base/*.o "$dir"/new/*.o -o "$dir/step_ab"
