@@ -30,15 +30,24 @@ build() {
     # shellcheck disable=SC2086
     $cxx $flags "-Dglulab=$1_glulab" "-DSTEP_AB_RUN=$1_run" "-I$2/include" -c "$here/trainer.cpp" -o "$dir/$1/trainer.o"
 }
-# The base build is kept in build/step_ab/<commit>-<hash of the flags>, for the next comparison.
-cache="$root/build/step_ab/$(git rev-parse "$rev")-$(printf '%s %s' "$cxx" "$flags" | cksum | cut -d ' ' -f 1)"
+# The base build is kept in build/step_ab/<commit>-<hash of the flags and trainer.cpp>, for the
+# next comparison.
+key=$( (printf '%s %s' "$cxx" "$flags"; cat "$here/trainer.cpp") | cksum | cut -d ' ' -f 1)
+cache="$root/build/step_ab/$(git rev-parse "$rev")-$key"
 if [ ! -f "$cache/done" ]; then
     git -C "$root" archive "$rev" src include | (mkdir -p "$dir/base_src" && tar -x -C "$dir/base_src")
     build base "$dir/base_src"
     mkdir -p "$cache" && cp "$dir"/base/*.o "$cache/" && touch "$cache/done"
 fi
 mkdir -p "$dir/base" && cp "$cache"/*.o "$dir/base/"
-build new "$root"
+# The working tree's build likewise, keyed by the contents of its sources.
+tree=$(cd "$root" && find src include -type f | sort | xargs cat | cksum | cut -d ' ' -f 1)
+new_cache="$root/build/step_ab/tree-$tree-$key"
+if [ ! -f "$new_cache/done" ]; then
+    build new "$root"
+    mkdir -p "$new_cache" && cp "$dir"/new/*.o "$new_cache/" && touch "$new_cache/done"
+fi
+mkdir -p "$dir/new" && cp "$new_cache"/*.o "$dir/new/"
 # shellcheck disable=SC2086
 $cxx $flags "$here/step_ab.cpp" "$dir"/base/*.o "$dir"/new/*.o -o "$dir/step_ab"
 echo "base: the library at $(git rev-parse --short "$rev"); new: the working tree's"
