@@ -134,8 +134,9 @@ inline void prefetch_c_tile(int rows, int cols, const float* c, long ldc) {
 // the micro-kernel reads A in place: the first kernel to meet a block would read its 12 rows from
 // memory as 12 short streams, one float per step each, which the hardware prefetcher does not
 // follow, and stall on every new line. Spread over the B panels, the requests cost nothing.
-// Measured (paired, cold operands, small-preset shapes with K = 192): +10 to 19% on 1 and 2
-// threads. Not used for packed A: the copy reads whole rows, which the prefetcher does follow
+// Measured with cold operands (make gemm-ab, experiments/results/speed/): +10 to 12% on the
+// K = 192 products on 1 thread; in training, where A comes warm from the op before, nothing
+// measurable. Not used for packed A: the copy reads whole rows, which the prefetcher does follow
 // (asking there too cost 4% at K = 512).
 inline void prefetch_a_block(const float* A, long lda, int i0, int rows, int pc, int kc, int part, int parts) {
     const int lines_per_row = (kc + 15) / 16;
@@ -170,8 +171,8 @@ void micro_kernel(int kc, const float* a, long lda, const float* bp, float* c, l
     int k = 0;
     do {
         // Ask for the B rows 24 steps ahead (3 KB): the packed panel comes from L2, and on a
-        // busy machine its latency shows. Paired measurements (make gemm-ab): +1 to 5% on one
-        // thread, +2 to 12% on two, on the nine small-preset products.
+        // busy machine its latency shows (make gemm-ab: +1 to 5% on one thread, +2 to 12% on
+        // two, on the nine small-preset products; within noise in a training step).
         __m512 b[VECS];
 #pragma GCC unroll 2
         for (int v = 0; v < VECS; ++v) {
