@@ -32,16 +32,20 @@ inline Tensor random_tensor(const Shape& shape, Rng& rng, float std = 1.0f, bool
     return Tensor::from_values(shape, std::move(v), requires_grad);
 }
 
-// Checks that x and y agree to within rel times the largest magnitude in y: for two ways of
-// computing the same numbers whose last bits may differ (a fused op against its composition).
-inline void check_close(const std::vector<float>& x, const std::vector<float>& y, float rel) {
-    REQUIRE(x.size() == y.size());
-    float scale = 0.0f, worst = 0.0f;
-    for (size_t i = 0; i < x.size(); ++i) {
-        scale = std::max(scale, std::fabs(y[i]));
-        worst = std::max(worst, std::fabs(x[i] - y[i]));
+// Checks that every element of `got` is within rel times the largest magnitude in `want`: for
+// two ways of computing the same numbers whose last bits may differ (a fused op against its
+// composition, a fast kernel against its reference). `want` must not be all zeros, or the check
+// would say nothing.
+inline void check_close(const std::vector<float>& got, const std::vector<float>& want, double rel) {
+    REQUIRE(got.size() == want.size());
+    double largest = 0.0, worst = 0.0;
+    for (size_t i = 0; i < want.size(); ++i) {
+        largest = std::max(largest, std::fabs(static_cast<double>(want[i])));
+        worst = std::max(worst, std::fabs(static_cast<double>(got[i]) - want[i]));
     }
-    CHECK(worst <= rel * scale);
+    INFO("largest |want| " << largest << ", largest difference " << worst);
+    CHECK(largest > 0.0);
+    CHECK(worst <= rel * largest);
 }
 
 struct GradcheckOptions {

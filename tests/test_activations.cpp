@@ -100,9 +100,9 @@ TEST_CASE("gate: the same numbers as mul(act(a), b) for every gated variant, val
             const GateRun fused = run_gate([kind](const Tensor& x, const Tensor& y) { return gate(kind, x, y); }, a, b);
             const GateRun composed =
                 run_gate([kind](const Tensor& x, const Tensor& y) { return composed_gate(kind, x, y); }, a, b);
-            check_close(fused.y, composed.y, 1e-6f);
-            check_close(fused.da, composed.da, 1e-6f);
-            check_close(fused.db, composed.db, 1e-6f);
+            check_close(fused.y, composed.y, 1e-6);
+            check_close(fused.da, composed.da, 1e-6);
+            check_close(fused.db, composed.db, 1e-6);
         }
     }
 }

@@ -62,19 +62,6 @@ std::vector<std::vector<float>> forward_backward(const Fn& f, const std::vector<
     return all;
 }
 
-// Every element of `got` within `rel` of `want`, relative to want's largest magnitude.
-void check_close(const std::vector<float>& got, const std::vector<float>& want, double rel) {
-    REQUIRE(got.size() == want.size());
-    double largest = 0.0, worst = 0.0;
-    for (size_t i = 0; i < want.size(); ++i) {
-        largest = std::max(largest, std::fabs(static_cast<double>(want[i])));
-        worst = std::max(worst, std::fabs(static_cast<double>(got[i]) - want[i]));
-    }
-    INFO("largest |want| " << largest << ", largest difference " << worst);
-    CHECK(largest > 0.0);
-    CHECK(worst <= rel * largest);
-}
-
 }  // namespace
 
 TEST_CASE("gradcheck: causal_attention for q, k and v on awkward shapes") {

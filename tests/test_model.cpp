@@ -105,7 +105,11 @@ TEST_CASE("ffn: feed_forward (gate fused) gives the same numbers as feed_forward
         const auto fused = run(feed_forward), composed = run(feed_forward_reference);
         for (size_t i = 0; i < fused.size(); ++i) {
             INFO("output 0, gradients 1..4: ", i);
-            check_close(fused[i], composed[i], 1e-6f);  // see the gate test in test_activations.cpp
+            if (i == 3 && !is_gated(kind)) {  // V is not used: no gradient either way
+                CHECK(fused[i] == composed[i]);
+                continue;
+            }
+            check_close(fused[i], composed[i], 1e-6);  // see the gate test in test_activations.cpp
         }
     }
 }
