@@ -13,11 +13,12 @@
 // usage: gemm_ab THREADS REPS    (see gemm_ab.sh)
 #include <omp.h>
 
-#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <vector>
+
+#include "paired.h"
 
 // The two builds of glulab::gemm (gemm.h), renamed by the preprocessor.
 namespace gemm_base {
@@ -48,11 +49,6 @@ const Shape kShapes[] = {
     {"X^T dY (FFN out)", 512, 192, 2048, true, false},
 };
 
-double quantile(std::vector<double> v, double q) {
-    std::sort(v.begin(), v.end());
-    return v[static_cast<size_t>(q * (v.size() - 1))];
-}
-
 void compare(const Shape& s, int reps) {
     constexpr int kBuffers = 8;
     const size_t a_size = static_cast<size_t>(s.M) * s.K, b_size = static_cast<size_t>(s.K) * s.N;
@@ -70,7 +66,7 @@ void compare(const Shape& s, int reps) {
                            s.N, false);
         return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     };
-    std::vector<double> t_base, t_new, ratio;
+    PairedTimes t;
     const int warmup = 2 * kBuffers;
     for (int r = 0; r < warmup + reps; ++r) {
         const int i = r % kBuffers, j = (r + kBuffers / 2) % kBuffers;  // two different cold sets
@@ -78,14 +74,12 @@ void compare(const Shape& s, int reps) {
         const double first = time_call(base_first, i), second = time_call(!base_first, j);
         if (r < warmup) continue;
         const double tb = base_first ? first : second, tn = base_first ? second : first;
-        t_base.push_back(tb);
-        t_new.push_back(tn);
-        ratio.push_back(tb / tn);
+        t.add(tb, tn);
     }
     const double gflop = 2.0 * s.M * s.N * s.K * 1e-9;
     std::printf("| %-20s | %4dx%4dx%4d | %6.0f | %6.0f | %5.3f | %5.3f-%5.3f |\n", s.what, s.M, s.N, s.K,
-                gflop / quantile(t_base, 0.5), gflop / quantile(t_new, 0.5), quantile(ratio, 0.5),
-                quantile(ratio, 0.25), quantile(ratio, 0.75));
+                gflop / quantile(t.base, 0.5), gflop / quantile(t.fresh, 0.5), quantile(t.ratio, 0.5),
+                quantile(t.ratio, 0.25), quantile(t.ratio, 0.75));
 }
 
 }  // namespace

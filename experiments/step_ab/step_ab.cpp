@@ -10,7 +10,6 @@
 // usage: step_ab PRESET FFN THREADS STEPS   (see step_ab.sh)
 #include <omp.h>
 
-#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -19,6 +18,8 @@
 #include <string>
 #include <vector>
 
+#include "../paired.h"
+
 // The two builds' trainers (trainer.cpp, compiled once per build).
 namespace base_run {
 #include "trainer.h"
@@ -26,15 +27,6 @@ namespace base_run {
 namespace new_run {
 #include "trainer.h"
 }  // namespace new_run
-
-namespace {
-
-double quantile(std::vector<double> v, double q) {
-    std::sort(v.begin(), v.end());
-    return v[static_cast<size_t>(q * (v.size() - 1))];
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
     if (argc != 5 || std::atoi(argv[3]) < 1 || std::atoi(argv[4]) < 4) {
@@ -47,7 +39,7 @@ int main(int argc, char** argv) {
     try {
         std::shared_ptr<base_run::Trainer> base = base_run::make_trainer(preset, ffn);
         std::shared_ptr<new_run::Trainer> fresh = new_run::make_trainer(preset, ffn);
-        std::vector<double> t_base, t_new, ratio;
+        PairedTimes t;
         for (int s = 0; s < warmup + steps; ++s) {
             double tb, tn;
             if (s % 2 == 0) {
@@ -58,15 +50,14 @@ int main(int argc, char** argv) {
                 tb = base_run::timed_step(*base, batch);
             }
             if (s < warmup) continue;
-            t_base.push_back(tb);
-            t_new.push_back(tn);
-            ratio.push_back(tb / tn);
+            t.add(tb, tn);
         }
         const double tokens = static_cast<double>(batch) * base_run::context(*base);
         std::printf("%s %s, %s thread(s), %d paired steps after %d warm-up: base %.0f tokens/s, new %.0f tokens/s "
                     "(medians); new/base speed %.3f, quartiles %.3f-%.3f\n",
-                    preset.c_str(), ffn.c_str(), argv[3], steps, warmup, tokens / quantile(t_base, 0.5),
-                    tokens / quantile(t_new, 0.5), quantile(ratio, 0.5), quantile(ratio, 0.25), quantile(ratio, 0.75));
+                    preset.c_str(), ffn.c_str(), argv[3], steps, warmup, tokens / quantile(t.base, 0.5),
+                    tokens / quantile(t.fresh, 0.5), quantile(t.ratio, 0.5), quantile(t.ratio, 0.25),
+                    quantile(t.ratio, 0.75));
     } catch (const std::exception& e) {
         std::fprintf(stderr, "step_ab: %s\n", e.what());
         return 1;
