@@ -111,6 +111,11 @@ TEST_CASE("gemm: matches gemm_reference on awkward sizes, every transpose, accum
             check_against_reference(ta, tb, 45, 32, 300, (n++ % 2) == 1, rng);
             check_against_reference(ta, tb, 12, 32, 32, false, rng);
             check_against_reference(ta, tb, 12, 64, 16, true, rng);
+            // ... with B's rows further apart than 32 (read in place all the same), and A rows of
+            // at most 64 floats further apart than K (read in place when N > 32).
+            check_against_reference(ta, tb, 45, 32, 300, (n++ % 2) == 1, rng, 7);
+            check_against_reference(ta, tb, 64, 128, 32, (n++ % 2) == 1, rng, 160);
+            check_against_reference(ta, tb, 30, 100, 64, (n++ % 2) == 1, rng, 3);
             // A last panel exactly half full (16 of 32 columns with AVX-512, 8 of 16 with AVX2),
             // which is computed in place by the one-vector kernel: the tiny preset's d = 48.
             for (int half : {16, 48, 80, 8, 24}) check_against_reference(ta, tb, 29, half, 50, (n++ % 2) == 1, rng);
@@ -199,6 +204,37 @@ TEST_CASE("gemm: bit-identical results with 1 and 2 OpenMP threads") {
                 CHECK(std::memcmp(D1.data(), D2.data(), D1.size() * sizeof(float)) == 0);
             }
         }
+}
+
+// The paths that read an operand in place or copy it first do the same arithmetic in the same
+// order: the same product with its operands stored tightly or with wider leading dimensions (which
+// moves A and B from one path to the other) gives the same bits.
+TEST_CASE("gemm: the same bits whether an operand is read in place or packed") {
+    Rng rng(5);
+    for (bool ta : {false, true})
+        for (bool tb : {false, true})
+            for (const auto& [M, N, K] : {std::array<int, 3>{64, 32, 128}, std::array<int, 3>{64, 128, 32},
+                                          std::array<int, 3>{40, 32, 300}, std::array<int, 3>{29, 96, 64}}) {
+                const int a_rows = ta ? K : M, a_cols = ta ? M : K;
+                const int b_rows = tb ? N : K, b_cols = tb ? K : N;
+                const std::vector<float> A = random_values(static_cast<size_t>(a_rows) * a_cols, rng);
+                const std::vector<float> B = random_values(static_cast<size_t>(b_rows) * b_cols, rng);
+                const int pad = 160;  // attention's heads: rows d = 192 floats apart, 32 used
+                auto padded = [pad](const std::vector<float>& x, int rows, int cols) {
+                    std::vector<float> out(static_cast<size_t>(rows) * (cols + pad), -7.0f);
+                    for (int r = 0; r < rows; ++r)
+                        std::copy(x.begin() + static_cast<long>(r) * cols, x.begin() + static_cast<long>(r + 1) * cols,
+                                  out.begin() + static_cast<long>(r) * (cols + pad));
+                    return out;
+                };
+                const std::vector<float> A_wide = padded(A, a_rows, a_cols), B_wide = padded(B, b_rows, b_cols);
+                std::vector<float> C_tight(static_cast<size_t>(M) * N), C_wide(C_tight.size());
+                gemm(ta, tb, M, N, K, A.data(), a_cols, B.data(), b_cols, C_tight.data(), N, false);
+                gemm(ta, tb, M, N, K, A_wide.data(), a_cols + pad, B_wide.data(), b_cols + pad, C_wide.data(), N,
+                     false);
+                INFO("trans_a " << ta << ", trans_b " << tb << ", M " << M << ", N " << N << ", K " << K);
+                CHECK(std::memcmp(C_tight.data(), C_wide.data(), C_tight.size() * sizeof(float)) == 0);
+            }
 }
 
 TEST_CASE("matmul: values and shapes") {

@@ -101,6 +101,7 @@ constexpr const char* kKernelName = "scalar 4x8 (KC 256, NC 768)";
 constexpr int kKC = 256;  // slice of the sum: the A panel (MR x KC) fits L1
 constexpr int kNC = 768;  // block of columns: the packed B block (KC x NC) fits L2
 constexpr int kBBudget = 256 * 1024;  // floats (1 MB): packed B of a group of slices, see the top
+constexpr int kShortRow = 64;         // floats: A panels with rows this short are read in place
 
 // Below this many multiply-adds a product runs on one thread: starting and joining a team costs
 // a few microseconds, as long as ~2^20 multiply-adds take (and far more on a busy machine).
@@ -148,8 +149,8 @@ inline void prefetch_a_block(const float* A, long lda, int i0, int rows, int pc,
 // ---- the micro-kernel ----
 // C[0:ROWS, 0:COLS] = (add_c ? C : 0) + A[0:ROWS, 0:kc] @ Bp[0:kc, 0:COLS], kc >= 1
 // A element (r, k) is a[r * lda + k], or a[k * lda + r] when A_TRANS (A stored k-major).
-// Bp is a packed panel: kc rows of kNR floats (64-byte aligned unless B came packed already), of
-// which the kernel reads the first COLS = VECS vectors: VECS = 2 is a whole panel, VECS = 1 its
+// Bp is a panel: kc rows of kNR floats, ldbp floats apart (kNR when packed, 64-byte aligned;
+// B's own ldb when a one-panel B is read in place), of which the kernel reads the first COLS = VECS vectors: VECS = 2 is a whole panel, VECS = 1 its
 // left half, for a product whose last panel is half full (N = 48 = 32 + 16 in the tiny preset):
 // that tile is then written in place, without a scratch tile and half the multiply-adds.
 // ROWS < kMR happens only on the last row panel of C; the template keeps those tiles fast too.
@@ -158,7 +159,7 @@ inline void prefetch_a_block(const float* A, long lda, int i0, int rows, int pc,
 // live in registers, and left to its heuristics GCC sometimes keeps acc[][] on the stack instead,
 // storing it at every step (that happened when the prefetch below was added: half the speed).
 template <int ROWS, bool A_TRANS, int VECS>
-void micro_kernel(int kc, const float* a, long lda, const float* bp, float* c, long ldc, bool add_c) {
+void micro_kernel(int kc, const float* a, long lda, const float* bp, long ldbp, float* c, long ldc, bool add_c) {
     prefetch_c_tile(ROWS, 16 * VECS, c, ldc);
     __m512 acc[ROWS][VECS];  // row r, columns 16 v .. 16 v + 15
 #pragma GCC unroll 16
@@ -176,7 +177,7 @@ void micro_kernel(int kc, const float* a, long lda, const float* bp, float* c, l
         __m512 b[VECS];
 #pragma GCC unroll 2
         for (int v = 0; v < VECS; ++v) {
-            __builtin_prefetch(bp + 24 * kNR + 16 * v, 0, 3);
+            __builtin_prefetch(bp + 24 * ldbp + 16 * v, 0, 3);
             b[v] = _mm512_loadu_ps(bp + 16 * v);
         }
 #pragma GCC unroll 16
@@ -185,7 +186,7 @@ void micro_kernel(int kc, const float* a, long lda, const float* bp, float* c, l
 #pragma GCC unroll 2
             for (int v = 0; v < VECS; ++v) acc[r][v] = _mm512_fmadd_ps(ar, b[v], acc[r][v]);
         }
-        bp += kNR;
+        bp += ldbp;
     } while (++k < kc);
 #pragma GCC unroll 16
     for (int r = 0; r < ROWS; ++r) {
@@ -198,7 +199,7 @@ void micro_kernel(int kc, const float* a, long lda, const float* bp, float* c, l
 }
 #elif defined(__AVX2__) && defined(__FMA__)
 template <int ROWS, bool A_TRANS, int VECS>
-void micro_kernel(int kc, const float* a, long lda, const float* bp, float* c, long ldc, bool add_c) {
+void micro_kernel(int kc, const float* a, long lda, const float* bp, long ldbp, float* c, long ldc, bool add_c) {
     prefetch_c_tile(ROWS, 8 * VECS, c, ldc);
     __m256 acc[ROWS][VECS];  // row r, columns 8 v .. 8 v + 7
     for (int r = 0; r < ROWS; ++r)
@@ -211,7 +212,7 @@ void micro_kernel(int kc, const float* a, long lda, const float* bp, float* c, l
             const __m256 ar = _mm256_set1_ps(A_TRANS ? a[static_cast<long>(k) * lda + r] : a[r * lda + k]);
             for (int v = 0; v < VECS; ++v) acc[r][v] = _mm256_fmadd_ps(ar, b[v], acc[r][v]);
         }
-        bp += kNR;
+        bp += ldbp;
     } while (++k < kc);
     for (int r = 0; r < ROWS; ++r)
         for (int v = 0; v < VECS; ++v) {
@@ -221,10 +222,10 @@ void micro_kernel(int kc, const float* a, long lda, const float* bp, float* c, l
 }
 #else
 template <int ROWS, bool A_TRANS, int VECS>
-void micro_kernel(int kc, const float* a, long lda, const float* bp, float* c, long ldc, bool add_c) {
+void micro_kernel(int kc, const float* a, long lda, const float* bp, long ldbp, float* c, long ldc, bool add_c) {
     constexpr int kCols = kNR / 2 * VECS;
     float acc[ROWS][kCols] = {};
-    for (int k = 0; k < kc; ++k, bp += kNR)
+    for (int k = 0; k < kc; ++k, bp += ldbp)
         for (int r = 0; r < ROWS; ++r) {
             const float ar = A_TRANS ? a[static_cast<long>(k) * lda + r] : a[r * lda + k];
             for (int j = 0; j < kCols; ++j) acc[r][j] += ar * bp[j];
@@ -236,29 +237,30 @@ void micro_kernel(int kc, const float* a, long lda, const float* bp, float* c, l
 
 // Calls micro_kernel<rows, trans_a, VECS>: a run-time row count picks a compile-time instantiation.
 template <int VECS, int ROWS = kMR>
-void run_micro_kernel(int rows, bool trans_a, int kc, const float* a, long lda, const float* bp, float* c,
+void run_micro_kernel(int rows, bool trans_a, int kc, const float* a, long lda, const float* bp, long ldbp, float* c,
                       long ldc, bool add_c) {
     if constexpr (ROWS > 1) {
-        if (rows < ROWS) return run_micro_kernel<VECS, ROWS - 1>(rows, trans_a, kc, a, lda, bp, c, ldc, add_c);
+        if (rows < ROWS) return run_micro_kernel<VECS, ROWS - 1>(rows, trans_a, kc, a, lda, bp, ldbp, c, ldc, add_c);
     }
     if (trans_a)
-        micro_kernel<ROWS, true, VECS>(kc, a, lda, bp, c, ldc, add_c);
+        micro_kernel<ROWS, true, VECS>(kc, a, lda, bp, ldbp, c, ldc, add_c);
     else
-        micro_kernel<ROWS, false, VECS>(kc, a, lda, bp, c, ldc, add_c);
+        micro_kernel<ROWS, false, VECS>(kc, a, lda, bp, ldbp, c, ldc, add_c);
 }
 
 // One tile of C: rows x cols, rows <= kMR, cols <= kNR. A whole or exactly half-full panel is
 // computed in place. Any other tile cut short by the right edge of C is computed full width into
 // a scratch tile (the packed B panel is zero-padded) and copied back, so the micro-kernel never
 // writes outside C.
-void compute_tile(int rows, int cols, bool trans_a, int kc, const float* a, long lda, const float* bp, float* c,
-                  long ldc, bool add_c) {
-    if (cols == kNR) return run_micro_kernel<2>(rows, trans_a, kc, a, lda, bp, c, ldc, add_c);
-    if (cols == kNR / 2) return run_micro_kernel<1>(rows, trans_a, kc, a, lda, bp, c, ldc, add_c);
+// bp: a panel of B, rows ldbp floats apart; only a packed one (ldbp = kNR, zero-padded) may be cut short.
+void compute_tile(int rows, int cols, bool trans_a, int kc, const float* a, long lda, const float* bp, long ldbp,
+                  float* c, long ldc, bool add_c) {
+    if (cols == kNR) return run_micro_kernel<2>(rows, trans_a, kc, a, lda, bp, ldbp, c, ldc, add_c);
+    if (cols == kNR / 2) return run_micro_kernel<1>(rows, trans_a, kc, a, lda, bp, ldbp, c, ldc, add_c);
     alignas(64) float tile[kMR * kNR];
     if (add_c)
         for (int r = 0; r < rows; ++r) std::memcpy(tile + r * kNR, c + r * ldc, sizeof(float) * cols);
-    run_micro_kernel<2>(rows, trans_a, kc, a, lda, bp, tile, kNR, add_c);
+    run_micro_kernel<2>(rows, trans_a, kc, a, lda, bp, kNR, tile, kNR, add_c);
     for (int r = 0; r < rows; ++r) std::memcpy(c + r * ldc, tile + r * kNR, sizeof(float) * cols);
 }
 
@@ -438,8 +440,10 @@ void gemm_blocked(bool trans_a, bool trans_b, int M, int N, int K, const float* 
     }
     const int row_panels = (M + kMR - 1) / kMR;
     // A is reused once per B panel: worth packing only when there is more than one, and only if
-    // its rows are not already one contiguous block (as q's are in attention: lda = hd = K).
-    const bool pack_a = N > kNR && (trans_a || lda != K || K > kKC);
+    // its rows are not already one contiguous block (lda = K), or short: rows of at most
+    // kShortRow floats (attention's q and dO heads, hd = 32) take 12 x 4 cache lines, which stay
+    // in L1 together whatever the stride (12 ways per set), and a copy costs more than it saves.
+    const bool pack_a = N > kNR && (trans_a || K > kKC || (lda != K && K > kShortRow));
     for (int jc = 0; jc < N; jc += kNC) {
         const int nc = std::min(kNC, N - jc);
         const int col_panels = (nc + kNR - 1) / kNR;
@@ -452,9 +456,11 @@ void gemm_blocked(bool trans_a, bool trans_b, int M, int N, int K, const float* 
         const int group = std::max(1, kBBudget / (kKC * col_panels * kNR));
         for (int pc0 = 0; pc0 < K; pc0 += group * kKC) {
             const int pc_end = std::min(K, pc0 + group * kKC);
-            // A B that is one whole panel wide with rows of exactly kNR floats is its own packed
-            // form: attention's v, k and their gradients (T x hd) when hd = kNR.
-            const bool b_in_place = !trans_b && N == kNR && ldb == kNR;
+            // A B that is one whole panel wide is read in place, its rows ldb floats apart: every
+            // row panel of C reads it once, so a copy would cost more than it saves. Attention's
+            // v, k, q and dO heads (T x hd, leading dimension d) when hd = kNR.
+            const bool b_in_place = !trans_b && N == kNR;
+            const long b_row_stride = b_in_place ? ldb : kNR;
             float* a_slices = nullptr;
             if (pack_a && trans_a) {
                 const int slices = (pc_end - pc0 + kKC - 1) / kKC;  // this group's, not `group`: K may be shorter
@@ -492,7 +498,7 @@ void gemm_blocked(bool trans_a, bool trans_b, int M, int N, int K, const float* 
                                          std::min(kKC, K - next_pc), p, col_panels);
                     const int j0 = jc + p * kNR;
                     compute_tile(rows, std::min(kNR, N - j0), trans_a, kc, a, a_ld, packed_b + p * kc * kNR,
-                                 C + i0 * ldc + j0, ldc, add_c);
+                                 b_row_stride, C + i0 * ldc + j0, ldc, add_c);
                 }
             };
             if (c_fits_l2) {  // slices outer; worker w owns row panels [first, last)
