@@ -44,9 +44,10 @@
 // either layout, so a transposed A only changes the strides. A is copied (MR rows of KC floats,
 // or KC rows of MR floats) when the panel meets more than one B panel and is not one contiguous
 // block already: a contiguous panel stays in L1, while scattered rows can share L1 sets and
-// evict each other (rows a power of two apart do). Attention's q (T x hd, rows contiguous) and
-// every product with N <= NR read A in place, and a B of exactly one panel (attention's k and v,
-// T x hd, when hd = NR) is its own packing.
+// evict each other (rows a power of two apart do); rows of at most 64 floats cannot (12 rows of
+// 4 lines, 12 ways per set). So attention's q and dO heads (T x hd, rows d apart) and every
+// product with N <= NR read A in place, and a B of exactly one panel (attention's heads when
+// hd = NR) is read in place too: each row panel of C reads it once, no copy would pay.
 //
 // Threads. One product is split over its row panels of C; gemm_batched gives whole items to
 // threads when there are many (attention: batch x heads). Products under about 2^20 multiply-adds
