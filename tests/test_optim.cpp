@@ -1,7 +1,11 @@
 // test_optim.cpp — the schedule, AdamW and clipping against hand-computed values.
 #include <doctest/doctest.h>
 
+#include <omp.h>
+
 #include <cmath>
+#include <cstring>
+#include <string>
 
 #include "glulab/optim.h"
 
@@ -61,4 +65,31 @@ TEST_CASE("clipping: a gradient of inf or NaN anywhere makes the norm inf or NaN
         ParameterList params = one_parameter(std::vector<float>(40, 1.0f), grads, ParamKind::Linear);
         CHECK_FALSE(std::isfinite(clip_grad_norm(params, 1.0)));
     }
+}
+
+// The parameters are shared among the threads: the norm and the clipped gradients must not
+// depend on how many there are. Parameters of very different sizes, values that round
+// differently in another order (a sum of squares in float lanes would show it).
+TEST_CASE("clipping: the same bits with 1 and 2 threads") {
+    auto make = [] {
+        ParameterList params;
+        for (int i = 0; i < 7; ++i) {
+            const int n = i % 2 ? 100003 : 17 + i;
+            Tensor t = Tensor::zeros({n}, true);
+            for (int j = 0; j < n; ++j) t.grad()[j] = std::sin(0.37f * j + i) * (1.0f + j % 13);
+            params.push_back({"p" + std::to_string(i), t, ParamKind::Linear});
+        }
+        return params;
+    };
+    const int saved = omp_get_max_threads();
+    ParameterList one = make(), two = make();
+    omp_set_num_threads(1);
+    const double norm1 = clip_grad_norm(one, 1.0);
+    omp_set_num_threads(2);
+    const double norm2 = clip_grad_norm(two, 1.0);
+    omp_set_num_threads(saved);
+    CHECK(norm1 > 1.0);  // so the gradients were scaled
+    CHECK(std::memcmp(&norm1, &norm2, sizeof norm1) == 0);
+    for (size_t i = 0; i < one.size(); ++i)
+        CHECK(std::memcmp(one[i].value.grad(), two[i].value.grad(), one[i].value.numel() * sizeof(float)) == 0);
 }

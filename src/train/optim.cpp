@@ -2,6 +2,7 @@
 #include "glulab/optim.h"
 
 #include <cmath>
+#include <vector>
 
 #include "glulab/vecmath.h"
 
@@ -52,20 +53,27 @@ float learning_rate(const ScheduleConfig& c, long s, long S) {
     return static_cast<float>(c.min_lr + 0.5 * (c.peak_lr - c.min_lr) * (1.0 + std::cos(M_PI * progress)));
 }
 
+// Both passes share the parameters among the threads, whole parameters each (dynamic: their
+// sizes differ by a factor of 1000); every parameter's own work is done in the same order by
+// whichever thread takes it, so the bits do not depend on the thread count.
 double clip_grad_norm(ParameterList& params, double max_norm) {
-    // Summed in double, parameter by parameter in registry order: the same bits on any thread count.
-    double sum_sq = 0.0;
-    for (Parameter& p : params) {
-        const float* g = p.value.grad();
-        sum_sq += dot_of(g, g, static_cast<int>(p.value.numel()));  // 16 lanes in a fixed order (vecmath.h)
+    const long count = static_cast<long>(params.size());
+    std::vector<double> sum_sq(params.size());  // per parameter, in double, 16 lanes in a fixed order (vecmath.h)
+#pragma omp parallel for schedule(dynamic)
+    for (long i = 0; i < count; ++i) {
+        const float* g = params[i].value.grad();
+        sum_sq[i] = dot_of(g, g, static_cast<int>(params[i].value.numel()));
     }
-    const double norm = std::sqrt(sum_sq);
+    double total = 0.0;
+    for (double s : sum_sq) total += s;  // in registry order
+    const double norm = std::sqrt(total);
     const double coef = max_norm / (norm + 1e-6);
     if (coef < 1.0) {
         const float c = static_cast<float>(coef);
-        for (Parameter& p : params) {
-            float* g = p.value.grad();
-            for (size_t j = 0; j < p.value.numel(); ++j) g[j] *= c;
+#pragma omp parallel for schedule(dynamic)
+        for (long i = 0; i < count; ++i) {
+            float* g = params[i].value.grad();
+            for (size_t j = 0; j < params[i].value.numel(); ++j) g[j] *= c;
         }
     }
     return norm;
