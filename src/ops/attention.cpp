@@ -26,7 +26,10 @@
 // P (B, H, T, T) is saved for the backward (P^T for small heads), as the composed version saves
 // softmax's output. Not recomputed (FlashAttention's choice): that would save its memory (6 MB
 // per layer in the small preset) but cost a third product and all the exps again in the
-// backward, for T = 128 rows that fit in cache anyway; we have not measured it.
+// backward. Measured on the small preset's shapes (one layer, one thread, each item's P in a
+// per-thread scratch instead): the forward was no faster (2.9 ms either way: writing P out is not
+// what limits it) and the backward took 5.2 instead of 3.1 ms. Where the forward's time goes,
+// measured the same way: q k^T 0.75 ms, the softmax 1.5 (its exps alone 0.6), P v 0.75.
 // Left out: dropout on P, padding masks, a key/value cache for generation, and FlashAttention's
 // online softmax (Dao et al. 2022), which never stores P and pays off only for long contexts.
 #include <algorithm>
