@@ -7,6 +7,14 @@
 // to read is the median over pairs of t_base / t_new (> 1: the new build is faster) with its
 // quartiles; the medians of each build's own step times are printed for scale.
 //
+// Both builds allocate from one heap. With glibc's default settings, which hand big blocks back
+// to the system (munmap, or trimming the heap top) and adapt those thresholds as they go, two
+// builds whose tensors have different sizes kept taking each other's freed memory and paid
+// page faults at every step (about 1,500 per pair of steps, tiny preset), which a program
+// running one build alone does not: the comparison then favoured one build by up to 1.4x.
+// So every block comes from the heap and the heap is never trimmed (keep_freed_memory below):
+// after the warm-up neither build takes a page fault.
+//
 // usage: step_ab PRESET FFN THREADS STEPS   (see step_ab.sh)
 #include <omp.h>
 
@@ -17,6 +25,9 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
+#if defined(__GLIBC__)  // defined by the C library's headers, so tested after them
+#include <malloc.h>
+#endif
 
 #include "../paired.h"
 
@@ -28,7 +39,16 @@ namespace new_run {
 #include "trainer.h"
 }  // namespace new_run
 
+// Freed memory stays in the process for the next allocation, of either build (see the top).
+void keep_freed_memory() {
+#if defined(__GLIBC__)
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's largest: blocks below 32 MB from the heap
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);   // give the heap top back only past 1 GB free
+#endif
+}
+
 int main(int argc, char** argv) {
+    keep_freed_memory();
     if (argc != 5 || std::atoi(argv[3]) < 1 || std::atoi(argv[4]) < 4) {
         std::fprintf(stderr, "usage: step_ab PRESET FFN THREADS STEPS (STEPS >= 4)\n");
         return 2;
