@@ -22,6 +22,7 @@
 #include "glulab/ops.h"
 #include "glulab/profile.h"
 #include "gradcheck.h"
+#include "thread_count.h"
 
 using namespace glulab;
 using namespace glulab::testing;
@@ -130,12 +131,11 @@ TEST_CASE("causal_attention: the same bits on 1 and 2 threads, forward and backw
     for (const Case c : {Case{2, 128, 192, 6}, Case{16, 70, 48, 4}}) {
         CAPTURE(c.d / c.H);
         const std::vector<Tensor> qkv = random_qkv(c.B, c.T, c.d, rng);
-        const int saved = omp_get_max_threads();
+        ThreadCountGuard guard;
         omp_set_num_threads(1);
         const auto one = forward_backward(fused(c.H), qkv);
         omp_set_num_threads(2);
         const auto two = forward_backward(fused(c.H), qkv);
-        omp_set_num_threads(saved);
         for (size_t i = 0; i < one.size(); ++i) {
             CAPTURE(i);
             CHECK(one[i] == two[i]);

@@ -7,6 +7,7 @@
 
 #include "glulab/ops.h"
 #include "gradcheck.h"
+#include "thread_count.h"
 
 using namespace glulab;
 using namespace glulab::testing;
@@ -94,7 +95,7 @@ TEST_CASE("elementwise: broadcast gradients are bit-identical across thread coun
     Tensor b0 = random_tensor({48}, rng);
     Tensor p0 = random_tensor({64, 48}, rng);
     auto run = [&](int threads) {
-        const int saved = omp_get_max_threads();
+        ThreadCountGuard guard;
         omp_set_num_threads(threads);
         Tensor a = Tensor::from_values(a0.shape(), a0.to_vector(), true);
         Tensor b = Tensor::from_values(b0.shape(), b0.to_vector(), true);
@@ -103,7 +104,6 @@ TEST_CASE("elementwise: broadcast gradients are bit-identical across thread coun
         std::vector<float> seed(y.numel());
         for (size_t i = 0; i < seed.size(); ++i) seed[i] = std::sin(0.37f * static_cast<float>(i));
         backward(y, seed.data());
-        omp_set_num_threads(saved);
         std::vector<float> all = a.grad_vector();
         for (float v : b.grad_vector()) all.push_back(v);
         for (float v : p.grad_vector()) all.push_back(v);

@@ -20,6 +20,7 @@
 #include "glulab/gemm.h"
 #include "glulab/ops.h"
 #include "gradcheck.h"
+#include "thread_count.h"
 
 using namespace glulab;
 using namespace glulab::testing;
@@ -76,12 +77,6 @@ void check_against_reference(bool ta, bool tb, int M, int N, int K, bool accumul
     }
     CHECK(bad == 0);
 }
-
-// Restores the OpenMP thread count when a test that changes it ends (even by an exception).
-struct ThreadCountGuard {
-    int saved = omp_get_max_threads();
-    ~ThreadCountGuard() { omp_set_num_threads(saved); }
-};
 
 }  // namespace
 

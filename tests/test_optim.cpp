@@ -8,8 +8,10 @@
 #include <string>
 
 #include "glulab/optim.h"
+#include "thread_count.h"
 
 using namespace glulab;
+using glulab::testing::ThreadCountGuard;
 
 TEST_CASE("schedule: warm-up from 0, 1e-3 at step 100, exactly 1e-4 at the last step") {
     ScheduleConfig c;
@@ -81,13 +83,12 @@ TEST_CASE("clipping: the same bits with 1 and 2 threads") {
         }
         return params;
     };
-    const int saved = omp_get_max_threads();
+    ThreadCountGuard guard;
     ParameterList one = make(), two = make();
     omp_set_num_threads(1);
     const double norm1 = clip_grad_norm(one, 1.0);
     omp_set_num_threads(2);
     const double norm2 = clip_grad_norm(two, 1.0);
-    omp_set_num_threads(saved);
     CHECK(norm1 > 1.0);  // so the gradients were scaled
     CHECK(std::memcmp(&norm1, &norm2, sizeof norm1) == 0);
     for (size_t i = 0; i < one.size(); ++i)

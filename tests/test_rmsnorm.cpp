@@ -8,6 +8,7 @@
 
 #include "glulab/ops.h"
 #include "gradcheck.h"
+#include "thread_count.h"
 
 using namespace glulab;
 using namespace glulab::testing;
@@ -64,7 +65,7 @@ TEST_CASE("rmsnorm: gradients are bit-identical across thread counts") {
     Tensor x0 = random_tensor({8, 100, 96}, rng);  // 76,800 elements: the parallel path
     Tensor g0 = random_tensor({96}, rng);
     auto run = [&](int threads) {
-        const int saved = omp_get_max_threads();
+        ThreadCountGuard guard;
         omp_set_num_threads(threads);
         Tensor x = Tensor::from_values(x0.shape(), x0.to_vector(), true);
         Tensor g = Tensor::from_values(g0.shape(), g0.to_vector(), true);
@@ -73,7 +74,6 @@ TEST_CASE("rmsnorm: gradients are bit-identical across thread counts") {
         for (size_t i = 0; i < seed.size(); ++i) seed[i] = std::cos(0.11f * static_cast<float>(i));
         std::vector<float> all = y.to_vector();
         backward(y, seed.data());
-        omp_set_num_threads(saved);
         for (float v : x.grad_vector()) all.push_back(v);
         for (float v : g.grad_vector()) all.push_back(v);
         return all;

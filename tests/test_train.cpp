@@ -16,6 +16,7 @@
 #include "glulab/safetensors.h"
 #include "glulab/train.h"
 #include "glulab/train_state.h"
+#include "thread_count.h"
 
 using namespace glulab;
 using namespace glulab::testing;
@@ -92,13 +93,12 @@ TEST_CASE("train: stop after k steps then resume equals an uninterrupted run, bi
 TEST_CASE("train: 1 and 2 threads give bit-identical losses and parameters") {
     TempDir dir("threads");
     write_corpus(dir.file("corpus.txt"), 30000);
-    const int saved = omp_get_max_threads();
+    ThreadCountGuard guard;  // train() sets the count it is given
     TrainOptions one = tiny_options(dir, FfnKind::GEGLU, "one");
     one.threads = 1;
     TrainOptions two = tiny_options(dir, FfnKind::GEGLU, "two");
     two.threads = 2;
     const TrainResult r1 = quiet_train(one), r2 = quiet_train(two);
-    omp_set_num_threads(saved);
     CHECK(r1.val_loss == r2.val_loss);
     CHECK(metrics_without_timing(dir.file("one/metrics.jsonl")) == metrics_without_timing(dir.file("two/metrics.jsonl")));
     check_same_parameters(dir.file("one"), dir.file("two"));

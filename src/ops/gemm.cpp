@@ -46,8 +46,9 @@
 // block already: a contiguous panel stays in L1, while scattered rows can share L1 sets and
 // evict each other (rows a power of two apart do); rows of at most 64 floats cannot (12 rows of
 // 4 lines, 12 ways per set). So attention's q and dO heads (T x hd, rows d apart) and every
-// product with N <= NR read A in place, and a B of exactly one panel (attention's heads when
-// hd = NR) is read in place too: each row panel of C reads it once, no copy would pay.
+// product with N <= NR read A in place. A B of exactly one panel (attention's heads when hd = NR)
+// is read in place too, whatever its leading dimension: each of its rows is two vector loads
+// either way, so a copy would only add a pass over it.
 //
 // Threads. One product is split over its row panels of C; gemm_batched gives whole items to
 // threads when there are many (attention: batch x heads). Products under about 2^20 multiply-adds
@@ -150,10 +151,11 @@ inline void prefetch_a_block(const float* A, long lda, int i0, int rows, int pc,
 // ---- the micro-kernel ----
 // C[0:ROWS, 0:COLS] = (add_c ? C : 0) + A[0:ROWS, 0:kc] @ Bp[0:kc, 0:COLS], kc >= 1
 // A element (r, k) is a[r * lda + k], or a[k * lda + r] when A_TRANS (A stored k-major).
-// Bp is a panel: kc rows of kNR floats, ldbp floats apart (kNR when packed, 64-byte aligned;
-// B's own ldb when a one-panel B is read in place), of which the kernel reads the first COLS = VECS vectors: VECS = 2 is a whole panel, VECS = 1 its
-// left half, for a product whose last panel is half full (N = 48 = 32 + 16 in the tiny preset):
-// that tile is then written in place, without a scratch tile and half the multiply-adds.
+// Bp is a panel: kc rows of kNR floats, ldbp floats apart (kNR when packed, 64-byte aligned; B's
+// own ldb when a one-panel B is read in place), of which the kernel reads the first COLS = VECS
+// vectors: VECS = 2 is a whole panel, VECS = 1 its left half, for a product whose last panel is
+// half full (N = 48 = 32 + 16 in the tiny preset): that tile is then written in place, without a
+// scratch tile and half the multiply-adds.
 // ROWS < kMR happens only on the last row panel of C; the template keeps those tiles fast too.
 #if defined(__AVX512F__)
 // Every loop over r and v is fully unrolled on request (#pragma GCC unroll): the accumulators must
@@ -457,9 +459,8 @@ void gemm_blocked(bool trans_a, bool trans_b, int M, int N, int K, const float* 
         const int group = std::max(1, kBBudget / (kKC * col_panels * kNR));
         for (int pc0 = 0; pc0 < K; pc0 += group * kKC) {
             const int pc_end = std::min(K, pc0 + group * kKC);
-            // A B that is one whole panel wide is read in place, its rows ldb floats apart: every
-            // row panel of C reads it once, so a copy would cost more than it saves. Attention's
-            // v, k, q and dO heads (T x hd, leading dimension d) when hd = kNR.
+            // A B that is one whole panel wide is read in place, its rows ldb floats apart (see
+            // "Packing" at the top): attention's v, k, q and dO heads (T x hd, leading dim d).
             const bool b_in_place = !trans_b && N == kNR;
             const long b_row_stride = b_in_place ? ldb : kNR;
             float* a_slices = nullptr;
