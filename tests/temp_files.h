@@ -16,44 +16,24 @@
 
 #include <unistd.h>
 
+#include "scratch_dir.h"
+
 namespace glulab::testing {
 
 // A fresh, uniquely named folder under the system temporary folder, removed with its contents
 // when the object goes out of scope.
-class TempDir {
+class TempDir : public ScratchDir {
 public:
-    TempDir() {
-        static std::atomic<int> counter{0};
-        const auto tick = std::chrono::steady_clock::now().time_since_epoch().count();
-        path_ = std::filesystem::temp_directory_path() /
-                ("glulab-test-" + std::to_string(::getpid()) + "-" + std::to_string(tick) + "-" +
-                 std::to_string(counter++));
-        std::filesystem::create_directories(path_);
-    }
-    ~TempDir() {
-        std::error_code ec;  // never throw from a destructor
-        std::filesystem::remove_all(path_, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-
-    std::string file(const std::string& name) const { return (path_ / name).string(); }
-    const std::filesystem::path& path() const { return path_; }
+    TempDir() : ScratchDir(std::filesystem::temp_directory_path(), unique_name()) {}
 
 private:
-    std::filesystem::path path_;
+    static std::string unique_name() {
+        static std::atomic<int> counter{0};
+        const auto tick = std::chrono::steady_clock::now().time_since_epoch().count();
+        return "glulab-test-" + std::to_string(::getpid()) + "-" + std::to_string(tick) + "-" +
+               std::to_string(counter++);
+    }
 };
-
-// Removes the file first: on ext4, truncating and rewriting an existing file forces its data to
-// disk at close (the "replace via truncate" safeguard), which made a loop of 2,000 rewrites
-// take 20 s instead of under one.
-inline void write_raw(const std::string& path, const std::string& bytes) {
-    std::error_code ec;
-    std::filesystem::remove(path, ec);
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    if (!out) throw std::runtime_error("test could not write " + path);
-}
 
 // The message of the Error that f() throws; "" if it returns normally. Any other exception
 // type escapes, so the test fails loudly on the wrong type.

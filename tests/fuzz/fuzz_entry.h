@@ -22,10 +22,8 @@
 //   cli_input          bytes -> argv words -> glulab::cli::run, inside an empty sandbox folder,
 //                      with every path fenced in (see cli_input for why no input can train).
 //
-// Files go to a per-process folder under /dev/shm when it exists (memory: save_checkpoint and
-// write_safetensors fsync every file, which on a disk would cost milliseconds per input and
-// wear the disk the training sweep writes to), else under the system temporary folder; the
-// folder is removed when the process exits normally.
+// Files go to a per-process folder in memory when it can (tests/scratch_dir.h), removed when the
+// process exits normally.
 #pragma once
 #include <omp.h>
 #include <unistd.h>
@@ -44,6 +42,7 @@
 #include "glulab/cli.h"
 #include "glulab/json.h"
 #include "glulab/safetensors.h"
+#include "../scratch_dir.h"
 
 namespace glulab::fuzz {
 
@@ -54,40 +53,14 @@ struct FuzzFinding : std::logic_error {
 
 // ---- scratch files ----
 
+using testing::write_raw;
+
 // One folder per process and per use, e.g. /dev/shm/glulab-fuzz-checkpoint-4242/.
-class Scratch {
+class Scratch : public testing::ScratchDir {
 public:
-    explicit Scratch(const std::string& tag) {
-        namespace fs = std::filesystem;
-        const fs::path shm = "/dev/shm";
-        std::error_code ec;
-        const bool use_shm = fs::is_directory(shm, ec) && ::access(shm.c_str(), W_OK) == 0;
-        dir_ = (use_shm ? shm : fs::temp_directory_path()) / ("glulab-fuzz-" + tag + "-" + std::to_string(::getpid()));
-        fs::remove_all(dir_, ec);
-        fs::create_directories(dir_);
-    }
-    ~Scratch() {
-        std::error_code ec;  // never throw from a destructor
-        std::filesystem::remove_all(dir_, ec);
-    }
-    Scratch(const Scratch&) = delete;
-    Scratch& operator=(const Scratch&) = delete;
-
-    std::string file(const std::string& name) const { return (dir_ / name).string(); }
-    const std::filesystem::path& dir() const { return dir_; }
-
-private:
-    std::filesystem::path dir_;
+    explicit Scratch(const std::string& tag)
+        : ScratchDir(testing::memory_backed_temp_folder(), "glulab-fuzz-" + tag + "-" + std::to_string(::getpid())) {}
 };
-
-// Removes the file first: rewriting an existing file in place makes ext4 flush it at close.
-inline void write_bytes(const std::string& path, const std::string& bytes) {
-    std::error_code ec;
-    std::filesystem::remove(path, ec);
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    if (!out) throw std::runtime_error("fuzz: could not write " + path);
-}
 
 // ---- checks shared by the entry points ----
 
@@ -140,7 +113,7 @@ inline void checkpoint_input(const uint8_t* data, size_t size) {
     static const Scratch scratch("checkpoint");
     const std::string path = scratch.file("input"), copy = scratch.file("copy");
     const std::string bytes = checkpoint_file_bytes(data, size);
-    write_bytes(path, bytes);
+    write_raw(path, bytes);
 
     CheckpointContents c;
     try {
@@ -181,7 +154,7 @@ inline std::string safetensors_file_bytes(const uint8_t* data, size_t size) {
 inline void safetensors_input(const uint8_t* data, size_t size) {
     static const Scratch scratch("safetensors");
     const std::string path = scratch.file("input"), copy = scratch.file("copy");
-    write_bytes(path, safetensors_file_bytes(data, size));
+    write_raw(path, safetensors_file_bytes(data, size));
 
     SafetensorsFile f;
     try {
@@ -334,8 +307,8 @@ inline bool is_fuzzed_command(const std::string& word) {
 inline void cli_input(const uint8_t* data, size_t size) {
     namespace fs = std::filesystem;
     static const Scratch scratch("cli");
-    const fs::path sandbox = scratch.dir() / "sandbox";
-    const std::string absent_corpus = (scratch.dir() / "absent" / "corpus.txt").string();
+    const fs::path sandbox = scratch.path() / "sandbox";
+    const std::string absent_corpus = (scratch.path() / "absent" / "corpus.txt").string();
     fs::create_directories(sandbox);
 
     std::vector<std::string> words = split_words(data, size);
