@@ -25,7 +25,7 @@ TEST_OBJ := $(TEST_SRC:%.cpp=$(BUILD)/%.o)
 CORPUS_DIR ?=
 DATA       := data/tinyshakespeare.txt
 
-.PHONY: all test sanitize run reproduce data bench gemm-ab step-ab clean help loc check-doctest
+.PHONY: all test sanitize run reproduce data bench gemm-ab kernel-alone step-ab clean help loc check-doctest
 
 ## all: optimised build of build/glulab (the default)
 all: $(BUILD)/glulab
@@ -66,6 +66,12 @@ REV ?= HEAD
 gemm-ab:
 	CXX="$(CXX)" FLAGS="$(CXXSTD) $(MATH) $(CXXFLAGS) -fopenmp -Iinclude" \
 	  experiments/gemm_ab.sh $(REV) $(or $(THREADS),1) $(or $(REPS),300)
+
+## kernel-alone: gemm's micro-kernel by itself, on one thread, against the FMA peak measured next to it (REPS pairs)
+kernel-alone:
+	mkdir -p $(BUILD)
+	$(CXX) $(CXXSTD) $(MATH) $(CXXFLAGS) -fopenmp -Iinclude experiments/kernel_alone.cpp src/ops/peak.cpp -o $(BUILD)/kernel_alone
+	$(BUILD)/kernel_alone $(or $(REPS),41)
 
 ## step-ab: paired whole training steps of the library at revision REV against the working tree's (PRESET, FFN, THREADS, STEPS)
 step-ab:

@@ -19,10 +19,13 @@
 // and issues MR * NR/16 independent fused multiply-adds. With AVX-512 (32 registers of 16 floats)
 // MR = 12, NR = 32: 24 accumulators + 2 B vectors + 1 broadcast = 27 registers. 24 independent
 // FMA chains hide the 4-cycle FMA latency on two FMA ports (8 would do), and 14 loads per 24 FMAs
-// stay under the two loads per cycle the core can issue. On its own, fed from L1 and L2, this
-// loop runs at 93-97% of the measured FMA peak. NR = 32 divides every width of the small preset
-// (32 = hd, 128, 192, 256, 512, 768); MR = 12 divides 192 and 768. The tiny preset's d = 48 ends
-// in a half panel, which a one-vector version of the kernel computes in place.
+// stay under the two loads per cycle the core can issue. On its own (make kernel-alone: kc = 192,
+// B from L1 or L2, each run paired with the FMA peak measured next to it) this loop ran at
+// 0.70-0.72 of the peak in the median, 0.87-0.88 in the upper quartile of a noisy run
+// (experiments/results/speed/kernel-alone.md): short of the peak loop, which loads nothing.
+// Earlier comments here said 93-97%, which we could not reproduce. NR = 32 divides every width
+// of the small preset (32 = hd, 128, 192, 256, 512, 768); MR = 12 divides 192 and 768. The tiny
+// preset's d = 48 ends in a half panel, which a one-vector version of the kernel computes in place.
 //
 // Where the data sits while the micro-kernel runs:
 //   the A panel (MR x KC = 12 x 256 floats = 12 KB) stays in L1 while it meets every B panel;
@@ -57,9 +60,9 @@
 // Measured (the benchmark in tests/test_matmul.cpp, small-preset shapes, on a shared 2-core Xeon
 // VM whose FMA peak is 243 GFLOP/s per core): x W and dY W^T 165-180 GFLOP/s on one core (68-74%)
 // and 320-345 on two (66-71%); X^T dY 113-165 and 240-275; attention's products 115-130 and
-// 215-220. The micro-kernel alone reaches 93-97%: the rest goes to bringing A and C from L3 (with
-// A and C kept in cache, x W gains 10-17%) and, in attention, to its (T x T) operands (6 MB per
-// layer), which make those products memory-bound.
+// 215-220. Most of the gap to the peak is the micro-kernel's own (see above); the rest goes to
+// bringing A and C from L3 (with A and C kept in cache, x W gains 10-17%) and, in attention, to its
+// (T x T) operands (6 MB per layer), which make those products memory-bound.
 //
 // Determinism: every element of C is summed by one thread, k = 0, 1, ..., K-1 within each KC
 // slice and the slices in order; the block sizes are constants. So the bits of C are the same

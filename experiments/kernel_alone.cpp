@@ -1,0 +1,82 @@
+// kernel_alone.cpp — how fast is gemm's micro-kernel by itself, without the product around it?
+//
+// usage: make kernel-alone [REPS=41]
+//
+// Times the micro-kernel of src/ops/gemm.cpp (the file is compiled into this program, so its
+// internals are in reach) on one thread, on whole kMR x kNR tiles with kc = 192 (the K of the
+// small preset's x W), fed two ways:
+//   B in L1   the same packed B panel every call (kc x kNR floats: 24 KB);
+//   B from L2 24 packed panels in turn (590 KB), as the product's B block (x W, N = 768);
+// the A panel (kMR rows of kc floats) stays in L1 and C is one row of tiles (kMR x 768 floats).
+// Each measurement is the best of four runs of about 1 ms, the estimator measure_fma_peak_gflops
+// (src/ops/peak.cpp) uses for the peak: on a shared machine a run can only be slowed down (a
+// single 2 ms run read anywhere from 0.35 to 0.96 of the peak). Each is paired with a measurement
+// of the peak just before it, and the median and quartiles of the ratios are printed: the
+// machine's speed swings between spells, a ratio taken in the same moment does not.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <vector>
+
+#include "../src/ops/gemm.cpp"
+
+namespace {
+
+constexpr int kKc = 192;
+constexpr int kLdc = 768;
+
+// GFLOP/s of `calls` micro-kernel calls that take their B panel from `panels` panels in turn.
+double kernel_gflops(const float* a, const float* b, int panels, float* c, int calls) {
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < calls; ++i) {
+        const int p = i % panels;
+        glulab::micro_kernel<glulab::kMR, false, 2>(kKc, a, kKc, b + static_cast<long>(p) * kKc * glulab::kNR,
+                                                    glulab::kNR, c + p % (kLdc / glulab::kNR) * glulab::kNR, kLdc,
+                                                    false);
+    }
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return 2.0 * glulab::kMR * glulab::kNR * kKc * calls / s * 1e-9;
+}
+
+// n floats, all `value` (small, so the sums stay far from overflow); the kernel needs no alignment.
+std::vector<float> filled(size_t n, float value) { return std::vector<float>(n, value); }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const int reps = argc > 1 ? std::atoi(argv[1]) : 41;
+    if (reps < 3) {
+        std::fprintf(stderr, "kernel_alone: REPS must be at least 3, got %s\n", argv[1]);
+        return 2;
+    }
+    constexpr int kPanelsL2 = 24;
+    const std::vector<float> a = filled(static_cast<size_t>(glulab::kMR) * kKc, 1e-3f);
+    const std::vector<float> b = filled(static_cast<size_t>(kPanelsL2) * kKc * glulab::kNR, 1e-3f);
+    std::vector<float> c = filled(static_cast<size_t>(glulab::kMR) * kLdc, 0.0f);
+    const int calls = 1000;  // about 1 ms at 150 GFLOP/s, as one run of the peak's loop
+
+    struct Feed {
+        const char* what;
+        int panels;
+        std::vector<double> ratios;
+    } feeds[] = {{"B in L1 (one panel)", 1, {}}, {"B from L2 (24 panels)", kPanelsL2, {}}};
+    for (int rep = 0; rep < reps; ++rep)
+        for (Feed& f : feeds) {
+            const double peak = glulab::measure_fma_peak_gflops(1);
+            double best = 0.0;  // the same estimator as the peak's: the best of four short runs
+            for (int run = 0; run < 4; ++run)
+                best = std::max(best, kernel_gflops(a.data(), b.data(), f.panels, c.data(), calls));
+            f.ratios.push_back(best / peak);
+        }
+
+    std::printf("micro-kernel %s, kc %d, 1 thread, %d pairs; fraction of the FMA peak measured next to each run\n\n",
+                glulab::gemm_kernel_name(), kKc, reps);
+    std::printf("| feed | median | quartiles |\n|---|--:|--:|\n");
+    for (Feed& f : feeds) {
+        std::vector<double>& r = f.ratios;
+        std::sort(r.begin(), r.end());
+        std::printf("| %s | %.3f | %.3f-%.3f |\n", f.what, r[r.size() / 2], r[r.size() / 4], r[r.size() * 3 / 4]);
+    }
+    return 0;
+}
