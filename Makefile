@@ -90,7 +90,7 @@ FUZZ_CXX     ?= clang++
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?= checkpoint safetensors json cli
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-FUZZ_ENTRY   := tests/fuzz/fuzz_entry.h tests/fuzz/fuzz_target.h tests/scratch_dir.h
+FUZZ_ENTRY   := tests/fuzz/fuzz_entry.h tests/fuzz/fuzz_target.h tests/scratch_dir.h tests/same_arrays.h
 
 .PHONY: fuzz
 fuzz:

@@ -39,9 +39,6 @@ double kernel_gflops(const float* a, const float* b, int panels, float* c, int c
     return 2.0 * glulab::kMR * glulab::kNR * kKc * calls / s * 1e-9;
 }
 
-// n floats, all `value` (small, so the sums stay far from overflow); the kernel needs no alignment.
-std::vector<float> filled(size_t n, float value) { return std::vector<float>(n, value); }
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -51,9 +48,10 @@ int main(int argc, char** argv) {
         return 2;
     }
     constexpr int kPanelsL2 = 24;
-    const std::vector<float> a = filled(static_cast<size_t>(glulab::kMR) * kKc, 1e-3f);
-    const std::vector<float> b = filled(static_cast<size_t>(kPanelsL2) * kKc * glulab::kNR, 1e-3f);
-    std::vector<float> c = filled(static_cast<size_t>(glulab::kMR) * kLdc, 0.0f);
+    // Small values, so the sums stay far from overflow; the kernel needs no alignment.
+    const std::vector<float> a(static_cast<size_t>(glulab::kMR) * kKc, 1e-3f);
+    const std::vector<float> b(static_cast<size_t>(kPanelsL2) * kKc * glulab::kNR, 1e-3f);
+    std::vector<float> c(static_cast<size_t>(glulab::kMR) * kLdc, 0.0f);
     const int calls = 1000;  // about 1 ms at 150 GFLOP/s, as one run of the peak's loop
 
     struct Feed {

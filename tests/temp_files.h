@@ -1,21 +1,18 @@
 // temp_files.h — test helpers for file formats: a self-cleaning temporary folder, raw byte
-// writes (no fsync, so a test can write hundreds of damaged files quickly), the message of the
-// exception a call throws, and small helpers the format tests share.
+// writes (no fsync, so a test can write hundreds of damaged files quickly; scratch_dir.h), the
+// comparison of named arrays (same_arrays.h), the message of the exception a call throws, and
+// small helpers the format tests share.
 #pragma once
-#include <doctest/doctest.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <stdexcept>
 #include <string>
-#include <vector>
 
-#include <unistd.h>
-
+#include "same_arrays.h"
 #include "scratch_dir.h"
 
 namespace glulab::testing {
@@ -55,20 +52,5 @@ inline float float_from_bits(uint32_t bits) {
 }
 
 inline bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
-// Checks two lists of named float arrays (elements with .name, .shape and .values: a
-// checkpoint's arrays, a safetensors file's tensors) for the same names, shapes and value bits.
-// Bits, not ==: -0 == 0 and NaN != NaN would hide exactly what the format tests test.
-template <class Array>
-void check_same_arrays(const std::vector<Array>& a, const std::vector<Array>& b) {
-    REQUIRE(a.size() == b.size());
-    for (size_t i = 0; i < a.size(); ++i) {
-        CHECK(a[i].name == b[i].name);
-        CHECK(a[i].shape == b[i].shape);
-        REQUIRE(a[i].values.size() == b[i].values.size());
-        const auto& x = a[i].values;  // (memcmp may not be given the null data() of an empty vector)
-        CHECK((x.empty() || std::memcmp(x.data(), b[i].values.data(), sizeof(float) * x.size()) == 0));
-    }
-}
 
 }  // namespace glulab::testing

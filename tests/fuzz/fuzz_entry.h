@@ -42,6 +42,7 @@
 #include "glulab/cli.h"
 #include "glulab/json.h"
 #include "glulab/safetensors.h"
+#include "../same_arrays.h"
 #include "../scratch_dir.h"
 
 namespace glulab::fuzz {
@@ -75,19 +76,10 @@ inline void require_error_line(const std::string& message, const std::string& pr
             "error message is not one line: " + message);
 }
 
-// Same names, shapes and float bits (not ==: -0 == 0 and NaN != NaN would hide what we test).
+// Same names, shapes and float bits (tests/same_arrays.h).
 inline void require_same_arrays(const std::vector<NamedArray>& a, const std::vector<NamedArray>& b, const char* what) {
-    require(a.size() == b.size(), std::string(what) + ": the number of arrays changed");
-    for (size_t i = 0; i < a.size(); ++i) {
-        require(a[i].name == b[i].name, std::string(what) + ": array " + std::to_string(i) + " changed its name");
-        require(a[i].shape == b[i].shape, std::string(what) + ": array '" + a[i].name + "' changed its shape");
-        require(a[i].values.size() == b[i].values.size(),
-                std::string(what) + ": array '" + a[i].name + "' changed size");
-        // memcmp may not be given the null data() of an empty vector.
-        require(a[i].values.empty() ||
-                    std::memcmp(a[i].values.data(), b[i].values.data(), 4 * a[i].values.size()) == 0,
-                std::string(what) + ": array '" + a[i].name + "' changed its values");
-    }
+    const std::string difference = testing::first_difference(a, b);
+    require(difference.empty(), std::string(what) + ": " + difference);
 }
 
 // ---- checkpoint ----
