@@ -7,6 +7,8 @@
 // small preset's x W), fed two ways:
 //   B in L1   the same packed B panel every call (kc x kNR floats: 24 KB);
 //   B from L2 24 packed panels in turn (590 KB), as the product's B block (x W, N = 768);
+//   B in L1, 16 bytes off a cache line: what malloc's alignment would give, were the panels
+//             not 64-byte aligned (every vector load then touches two lines);
 // the A panel (kMR rows of kc floats) stays in L1 and C is one row of tiles (kMR x 768 floats).
 // Each measurement is the best of four runs of about 1 ms, the estimator measure_fma_peak_gflops
 // (src/ops/peak.cpp) uses for the peak: on a shared machine a run can only be slowed down (a
@@ -17,6 +19,8 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
+#include <new>
 #include <vector>
 
 #include "../src/ops/gemm.cpp"
@@ -39,6 +43,14 @@ double kernel_gflops(const float* a, const float* b, int panels, float* c, int c
     return 2.0 * glulab::kMR * glulab::kNR * kKc * calls / s * 1e-9;
 }
 
+using AlignedFloats = std::unique_ptr<float[], void (*)(float*)>;
+
+AlignedFloats aligned_floats(size_t n, float value) {
+    float* p = static_cast<float*>(::operator new[](n * sizeof(float), std::align_val_t{64}));
+    std::fill(p, p + n, value);
+    return {p, [](float* q) { ::operator delete[](q, std::align_val_t{64}); }};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -48,23 +60,27 @@ int main(int argc, char** argv) {
         return 2;
     }
     constexpr int kPanelsL2 = 24;
-    // Small values, so the sums stay far from overflow; the kernel needs no alignment.
-    const std::vector<float> a(static_cast<size_t>(glulab::kMR) * kKc, 1e-3f);
-    const std::vector<float> b(static_cast<size_t>(kPanelsL2) * kKc * glulab::kNR, 1e-3f);
-    std::vector<float> c(static_cast<size_t>(glulab::kMR) * kLdc, 0.0f);
+    // Small values, so the sums stay far from overflow. 64-byte aligned, as the product's packed
+    // B and every tensor (src/tensor.h) are; one float of slack for the misaligned feed.
+    const AlignedFloats a = aligned_floats(static_cast<size_t>(glulab::kMR) * kKc, 1e-3f);
+    const AlignedFloats b = aligned_floats(static_cast<size_t>(kPanelsL2) * kKc * glulab::kNR + 4, 1e-3f);
+    const AlignedFloats c = aligned_floats(static_cast<size_t>(glulab::kMR) * kLdc, 0.0f);
     const int calls = 1000;  // about 1 ms at 150 GFLOP/s, as one run of the peak's loop
 
     struct Feed {
         const char* what;
         int panels;
+        int offset;  // floats from the start of the (aligned) buffer
         std::vector<double> ratios;
-    } feeds[] = {{"B in L1 (one panel)", 1, {}}, {"B from L2 (24 panels)", kPanelsL2, {}}};
+    } feeds[] = {{"B in L1 (one panel)", 1, 0, {}},
+                 {"B from L2 (24 panels)", kPanelsL2, 0, {}},
+                 {"B in L1, 16 bytes off a cache line", 1, 4, {}}};
     for (int rep = 0; rep < reps; ++rep)
         for (Feed& f : feeds) {
             const double peak = glulab::measure_fma_peak_gflops(1);
             double best = 0.0;  // the same estimator as the peak's: the best of four short runs
             for (int run = 0; run < 4; ++run)
-                best = std::max(best, kernel_gflops(a.data(), b.data(), f.panels, c.data(), calls));
+                best = std::max(best, kernel_gflops(a.get(), b.get() + f.offset, f.panels, c.get(), calls));
             f.ratios.push_back(best / peak);
         }
 
