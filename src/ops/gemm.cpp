@@ -21,8 +21,10 @@
 // FMA chains hide the 4-cycle FMA latency on two FMA ports (8 would do), and 14 loads per 24 FMAs
 // stay under the two loads per cycle the core can issue. On its own (make kernel-alone: kc = 192,
 // B from L1 or L2, each run paired with the FMA peak measured next to it) this loop ran at
-// 0.70-0.73 of the peak in the median, 0.87-0.88 in the upper quartile of noisy runs
+// 0.70-0.79 of the peak in the median, 0.86-0.90 in a quiet spell
 // (experiments/results/speed/kernel-alone.md): short of the peak loop, which loads nothing.
+// The packed panels are 64-byte aligned: with B 16 bytes off a cache line, as malloc would place
+// it, each vector load touches two lines and the kernel ran 0.05-0.08 of the peak slower.
 // Earlier comments here said 93-97%, which we could not reproduce. NR = 32 divides every width
 // of the small preset (32 = hd, 128, 192, 256, 512, 768); MR = 12 divides 192 and 768. The tiny
 // preset's d = 48 ends in a half panel, which a one-vector version of the kernel computes in place.
