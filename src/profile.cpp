@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <ostream>
 
 #include "glulab/autograd.h"
@@ -243,6 +245,32 @@ double peak_rss_mb() {
     rusage usage{};
     if (getrusage(RUSAGE_SELF, &usage) != 0) return 0.0;
     return static_cast<double>(usage.ru_maxrss) / 1024.0;  // Linux reports KiB
+}
+
+std::optional<CpuTimes> parse_cpu_times(const std::string& line) {
+    std::istringstream in(line);
+    std::string label;
+    if (!(in >> label) || label != "cpu") return std::nullopt;
+    CpuTimes t;
+    for (int field = 0; field < 8; ++field) {  // user nice system idle iowait irq softirq steal
+        long long ticks = 0;
+        if (!(in >> ticks) || ticks < 0) return std::nullopt;
+        t.total += ticks;
+        if (field == 7) t.steal = ticks;
+    }
+    return t;
+}
+
+std::optional<CpuTimes> read_cpu_times() {
+    std::ifstream in("/proc/stat");
+    std::string line;
+    if (!std::getline(in, line)) return std::nullopt;
+    return parse_cpu_times(line);
+}
+
+double steal_fraction(const CpuTimes& before, const CpuTimes& after) {
+    const long long total = after.total - before.total;
+    return total > 0 ? static_cast<double>(after.steal - before.steal) / static_cast<double>(total) : 0.0;
 }
 
 }  // namespace glulab

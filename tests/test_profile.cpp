@@ -176,6 +176,26 @@ TEST_CASE("profile: glulab train --profile prints the op table after the run") {
     CHECK(r.out.find("peak resident memory") != std::string::npos);
 }
 
+TEST_CASE("stolen time: /proc/stat's cpu line is parsed, and the share is taken between two readings") {
+    // user nice system idle iowait irq softirq steal guest guest_nice (clock ticks)
+    const auto before = parse_cpu_times("cpu  5855282 509774 275738 2291111 11568 0 3517 436627 0 0");
+    REQUIRE(before.has_value());
+    CHECK(before->steal == 436627);
+    CHECK(before->total == 5855282LL + 509774 + 275738 + 2291111 + 11568 + 0 + 3517 + 436627);
+    // 100 ticks later, 20 of them stolen. Kernels before 2.6.11 print no steal: not a reading.
+    const auto after = parse_cpu_times("cpu  5855352 509774 275738 2291121 11568 0 3517 436647");
+    REQUIRE(after.has_value());
+    CHECK(steal_fraction(*before, *after) == doctest::Approx(0.2));
+    CHECK(steal_fraction(*after, *after) == 0.0);  // no tick passed
+    for (const char* bad : {"", "cpu0 1 2 3 4 5 6 7 8", "cpu 1 2 3 4 5 6 7", "cpu 1 2 3 -4 5 6 7 8", "intr 1 2 3 4 5 6 7 8"})
+        CHECK_MESSAGE(!parse_cpu_times(bad).has_value(), bad);
+#if defined(__linux__)
+    const auto now = read_cpu_times();
+    REQUIRE(now.has_value());
+    CHECK(now->steal <= now->total);
+#endif
+}
+
 TEST_CASE("bench: model FLOPs per token follow issue 5's formula") {
     const Model tiny(preset_config("tiny", FfnKind::ReLU));
     CHECK(model_flops_per_token(tiny) == 6.0 * 70896 + 12.0 * 2 * 64 * 48);
@@ -200,10 +220,24 @@ TEST_CASE("bench: a 3-step tiny run gives one JSON object with the keys; --peak 
     REQUIRE(peak.exit_code == 0);
     CHECK(peak.out.find("FMA peak, 1 thread: ") != std::string::npos);
 
+    // The peak is probed again after the steps, unless the caller gave it.
+    const json::Value measured = json::parse(j.out);
+    CHECK(measured["peak_gflops_after"].as_number() > 0.0);
+    CHECK(measured["peak_gflops"].as_number() ==
+          std::max(measured["peak_gflops_before"].as_number(), measured["peak_gflops_after"].as_number()));
+    CHECK(text.out.find("machine check    FMA peak ") != std::string::npos);
+#if defined(__linux__)  // /proc/stat: the stolen share is reported where Linux counts it
+    CHECK(measured["steal_fraction"].as_number() >= 0.0);
+    CHECK(measured["steal_fraction"].as_number() <= 1.0);
+    CHECK(text.out.find("stolen by the hypervisor") != std::string::npos);
+#endif
+
     // A peak given by the caller (make bench measures it once) is the one reported and used.
     const RunResult given = run_glulab("bench --preset tiny --steps 1 --warmup 0 --threads 1 --peak-gflops 1000 --json", dir);
     REQUIRE(given.exit_code == 0);
     CHECK(given.out.find("\"peak_gflops\": 1000") != std::string::npos);
+    CHECK(given.out.find("peak_gflops_after") == std::string::npos);
+    CHECK(given.out.find("peak_gflops_before") == std::string::npos);
     const RunResult zero = run_glulab("bench --preset tiny --peak-gflops 0", dir);
     CHECK(zero.exit_code == 2);
     CHECK(zero.err.find("--peak-gflops must be between") != std::string::npos);

@@ -39,6 +39,7 @@
 #include <initializer_list>
 #include <iosfwd>
 #include <map>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -137,5 +138,22 @@ void print_profile(std::ostream& os, const Profiler& profiler, long steps);
 // The process's peak resident set size in MiB (getrusage's ru_maxrss): the high-water mark since
 // the process started, not the current use.
 double peak_rss_mb();
+
+// ---- stolen time: was a run slowed by the machine rather than the code? ----
+// On a virtual machine the hypervisor may give a CPU's turn to another guest while our thread is
+// ready to run. Linux counts those clock ticks as "steal", the eighth number of the "cpu" line of
+// /proc/stat (after user, nice, system, idle, iowait, irq, softirq). glulab bench reports the
+// share of all CPU time that was stolen during its timed steps: a slow run with a high share was
+// disturbed. A low share does not prove the opposite: a neighbour on the same physical core
+// (hyper-threading) or memory bus slows a run without taking its turns.
+struct CpuTimes {
+    long long steal = 0;  // clock ticks, summed over the CPUs
+    long long total = 0;  // the eight counts above, summed (guest time is already in user and nice)
+};
+// Parses the first line of /proc/stat ("cpu  user nice system idle iowait irq softirq steal ...").
+std::optional<CpuTimes> parse_cpu_times(const std::string& line);
+std::optional<CpuTimes> read_cpu_times();  // nullopt where /proc/stat is missing or unreadable
+// steal / total between two readings; 0 when no tick passed.
+double steal_fraction(const CpuTimes& before, const CpuTimes& after);
 
 }  // namespace glulab

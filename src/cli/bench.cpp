@@ -4,10 +4,13 @@
 // AdamW) on random bytes, so no corpus is needed, and reports:
 //   - tokens/s and ms per step, both the median over the timed steps (robust to a noisy machine);
 //   - model FLOPs per token (bench.h), achieved GFLOP/s, and the utilisation (MFU) against the
-//     FMA peak measured by the command itself (gemm.h), with the same number of threads;
+//     FMA peak measured by the command itself (gemm.h), with the same number of threads, before
+//     and after the timed steps (the larger of the two);
 //   - the per-op profile of the timed steps and the GFLOP/s of each matmul shape (profile.h);
 //   - the peak resident memory of the process, against what training needs: the most tensor
-//     storage alive at once (tensor.h) plus the optimiser moments.
+//     storage alive at once (tensor.h) plus the optimiser moments;
+//   - the share of CPU time the hypervisor stole during the timed steps, where Linux counts it
+//     (profile.h): on a shared virtual machine, the sign of a disturbed run.
 // `--peak` prints only the measured FMA peak for 1..K threads; `--json` one object instead of text.
 //
 // Deliberately left out: data loading (random bytes cost nothing to sample), evaluation, and
@@ -18,8 +21,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -51,7 +56,9 @@ const CommandSpec& bench_spec() {
         "bench",
         "Time real training steps (forward, backward, clipping, AdamW) on random bytes: tokens/s, ms per step,\n"
         "model FLOPs utilisation against the measured FMA peak, the per-op profile, and peak memory against\n"
-        "what training needs (tensors at most alive at once plus the optimiser moments).",
+        "what training needs (tensors at most alive at once plus the optimiser moments). The FMA peak is\n"
+        "measured again after the timed steps, and the CPU time stolen by a hypervisor (Linux) is reported:\n"
+        "on a shared machine they tell a run on a changing machine from a change in the code.",
         "glulab bench --preset small --ffn swiglu --steps 20 --threads 2",
         {{"preset", "NAME", "model size: tiny, small or base", "small"},
          {"ffn", "NAME", "relu, gelu, swish, glu, bilinear, reglu, geglu or swiglu", "swiglu"},
@@ -90,6 +97,7 @@ Batch random_batch(Rng& rng, int B, int T) {
 struct BenchRun {
     std::vector<double> step_s;  // the timed steps, in seconds
     Profiler profiler;           // the timed steps' ops
+    std::optional<double> steal;  // the share of CPU time stolen during them, where known
 };
 
 // The training recipe's step, as train.cpp runs it, `warmup + steps` times; the timed steps are
@@ -99,7 +107,9 @@ BenchRun run_steps(Model& model, int batch, long warmup, long steps) {
     const ScheduleConfig schedule;
     Rng rng(1);
     BenchRun run;
+    std::optional<CpuTimes> before;
     for (long s = 0; s < warmup + steps; ++s) {
+        if (s == warmup) before = read_cpu_times();
         const Batch b = random_batch(rng, batch, model.config().ctx);
         const auto t0 = std::chrono::steady_clock::now();
         const StepResult result = train_step(model, optimizer, b, learning_rate(schedule, s, warmup + steps), 1.0,
@@ -107,6 +117,8 @@ BenchRun run_steps(Model& model, int batch, long warmup, long steps) {
         if (!result.diverged.empty()) throw std::runtime_error("bench: training diverged: " + result.diverged);
         if (s >= warmup) run.step_s.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     }
+    const std::optional<CpuTimes> after = read_cpu_times();
+    if (before && after) run.steal = steal_fraction(*before, *after);
     return run;
 }
 
@@ -156,10 +168,17 @@ int cmd_bench(const Args& args) {
         model.init(1);
         // Before the run (it also wakes the cores). Given once by make bench: the probe itself
         // wanders by 20% on a shared machine, which made the MFU column wander with it.
-        const double peak = opt.has("peak-gflops") ? opt.real("peak-gflops", 0.0, 1e-3, 1e9)
-                                                   : measure_fma_peak_gflops(threads);
+        const double peak_before = opt.has("peak-gflops") ? opt.real("peak-gflops", 0.0, 1e-3, 1e9)
+                                                          : measure_fma_peak_gflops(threads);
         reset_peak_tensor_bytes();
         const BenchRun run = run_steps(model, batch, warmup, steps);
+        // Measured again after the steps: on a shared machine the FMA units' speed can change by 2x
+        // from one minute to the next, and a run whose two probes disagree ran on a changing machine.
+        // (Not when the peak was given: make bench measures it once for all its runs.) 0: not measured.
+        const double peak_after = opt.has("peak-gflops") ? 0.0 : measure_fma_peak_gflops(threads);
+        // The utilisation is taken against the larger: a probe can be slowed down, never sped up
+        // (one read 67 GFLOP/s before a normal run and 323 after it).
+        const double peak = std::max(peak_before, peak_after);
         const Memory memory = memory_needed(model);
 
         const double step_s = median(run.step_s);
@@ -177,6 +196,8 @@ int cmd_bench(const Args& args) {
             w.add("gflops", gflops).add("mfu", gflops / peak).add("peak_gflops", peak);
             w.add("peak_rss_mb", memory.peak_rss_mb).add("needed_mb", memory.needed_mb());
             w.add("memory_ratio", memory.ratio()).add("kernel", gemm_kernel_name());
+            if (peak_after > 0.0) w.add("peak_gflops_before", peak_before).add("peak_gflops_after", peak_after);
+            if (run.steal) w.add("steal_fraction", *run.steal);
             std::printf("%s\n", w.str().c_str());
             return 0;
         }
@@ -191,8 +212,15 @@ int cmd_bench(const Args& args) {
         std::printf("throughput       %.0f tokens/s\n", tokens_per_sec);
         std::printf("model FLOPs      6 x %zu params + 12 x N %d x T %d x d %d = %.3f MFLOP per token\n",
                     model.parameter_count(), config.n_layer, config.ctx, config.d_model, flops_per_token * 1e-6);
-        std::printf("achieved         %.1f GFLOP/s = %.1f%% of the measured FMA peak (%.1f GFLOP/s, %d thread%s)\n\n",
+        std::printf("achieved         %.1f GFLOP/s = %.1f%% of the measured FMA peak (%.1f GFLOP/s, %d thread%s)\n",
                     gflops, 100.0 * gflops / peak, peak, threads, threads == 1 ? "" : "s");
+        if (peak_after > 0.0)
+            std::printf("machine check    FMA peak %.1f GFLOP/s before the timed steps, %.1f after (MFU uses the larger)%s\n",
+                        peak_before, peak_after, std::abs(peak_after / peak_before - 1.0) > 0.1 ? ": it changed" : "");
+        if (run.steal)
+            std::printf("                 %.1f%% of the CPU time stolen by the hypervisor during them (/proc/stat)\n",
+                        100.0 * *run.steal);
+        std::printf("\n");
         print_profile(std::cout, run.profiler, steps);
         std::printf("memory needed: %.1f MiB = tensors at most %.1f MiB at once (parameters, gradients, activations\n"
                     "  saved for the backward) + AdamW moments %.1f MiB; peak resident / needed = %.2f\n",
