@@ -19,11 +19,10 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <memory>
-#include <new>
 #include <vector>
 
 #include "../src/ops/gemm.cpp"
+#include "paired.h"
 
 namespace {
 
@@ -43,14 +42,6 @@ double kernel_gflops(const float* a, const float* b, int panels, float* c, int c
     return 2.0 * glulab::kMR * glulab::kNR * kKc * calls / s * 1e-9;
 }
 
-using AlignedFloats = std::unique_ptr<float[], void (*)(float*)>;
-
-AlignedFloats aligned_floats(size_t n, float value) {
-    float* p = static_cast<float*>(::operator new[](n * sizeof(float), std::align_val_t{64}));
-    std::fill(p, p + n, value);
-    return {p, [](float* q) { ::operator delete[](q, std::align_val_t{64}); }};
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -60,11 +51,15 @@ int main(int argc, char** argv) {
         return 2;
     }
     constexpr int kPanelsL2 = 24;
-    // Small values, so the sums stay far from overflow. 64-byte aligned, as the product's packed
-    // B and every tensor (src/tensor.h) are; one float of slack for the misaligned feed.
-    const AlignedFloats a = aligned_floats(static_cast<size_t>(glulab::kMR) * kKc, 1e-3f);
-    const AlignedFloats b = aligned_floats(static_cast<size_t>(kPanelsL2) * kKc * glulab::kNR + 4, 1e-3f);
-    const AlignedFloats c = aligned_floats(static_cast<size_t>(glulab::kMR) * kLdc, 0.0f);
+    // 64-byte aligned, as the product's packed B is: gemm's own scratch areas (gemm.cpp), with
+    // four floats of slack for the misaligned feed. Small values, so the sums stay far from overflow.
+    const size_t a_size = static_cast<size_t>(glulab::kMR) * kKc, c_size = static_cast<size_t>(glulab::kMR) * kLdc;
+    const size_t b_size = static_cast<size_t>(kPanelsL2) * kKc * glulab::kNR + 4;
+    glulab::Scratch a_area, b_area, c_area;
+    float *a = a_area.get(a_size), *b = b_area.get(b_size), *c = c_area.get(c_size);
+    std::fill(a, a + a_size, 1e-3f);
+    std::fill(b, b + b_size, 1e-3f);
+    std::fill(c, c + c_size, 0.0f);
     const int calls = 1000;  // about 1 ms at 150 GFLOP/s, as one run of the peak's loop
 
     struct Feed {
@@ -80,17 +75,15 @@ int main(int argc, char** argv) {
             const double peak = glulab::measure_fma_peak_gflops(1);
             double best = 0.0;  // the same estimator as the peak's: the best of four short runs
             for (int run = 0; run < 4; ++run)
-                best = std::max(best, kernel_gflops(a.get(), b.get() + f.offset, f.panels, c.get(), calls));
+                best = std::max(best, kernel_gflops(a, b + f.offset, f.panels, c, calls));
             f.ratios.push_back(best / peak);
         }
 
     std::printf("micro-kernel %s, kc %d, 1 thread, %d pairs; fraction of the FMA peak measured next to each run\n\n",
                 glulab::gemm_kernel_name(), kKc, reps);
     std::printf("| feed | median | quartiles |\n|---|--:|--:|\n");
-    for (Feed& f : feeds) {
-        std::vector<double>& r = f.ratios;
-        std::sort(r.begin(), r.end());
-        std::printf("| %s | %.3f | %.3f-%.3f |\n", f.what, r[r.size() / 2], r[r.size() / 4], r[r.size() * 3 / 4]);
-    }
+    for (const Feed& f : feeds)
+        std::printf("| %s | %.3f | %.3f-%.3f |\n", f.what, quantile(f.ratios, 0.5), quantile(f.ratios, 0.25),
+                    quantile(f.ratios, 0.75));
     return 0;
 }

@@ -8,8 +8,8 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
-#include <sstream>
 #include <ostream>
+#include <sstream>
 
 #include "glulab/autograd.h"
 #include "glulab/ops.h"
