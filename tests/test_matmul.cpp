@@ -1,7 +1,8 @@
 // test_matmul.cpp — gemm against gemm_reference, gemm_batched, matmul's gradients, determinism.
 //
 // The fast gemm is tested on the sizes where blocked kernels go wrong: 1, odd sizes, one either
-// side of the vector width (16), the register tile (12 x 32), the cache blocks (KC 256, NC 768),
+// side of the vector width (16), the register tiles (12 x 32, and 8 x 48 when N is a multiple of
+// 48 but not of 32), the cache blocks (KC 256, NC 768),
 // leading dims wider than the matrix, every transpose combination, with and without accumulate.
 // The benchmark at the end is skipped by default: run it with
 //   ./build/run_tests -tc='gemm: benchmark*' --no-skip
@@ -112,7 +113,8 @@ TEST_CASE("gemm: matches gemm_reference on awkward sizes, every transpose, accum
             check_against_reference(ta, tb, 64, 128, 32, (n++ % 2) == 1, rng, 160);
             check_against_reference(ta, tb, 30, 100, 64, (n++ % 2) == 1, rng, 3);
             // A last panel exactly half full (16 of 32 columns with AVX-512, 8 of 16 with AVX2),
-            // which is computed in place by the one-vector kernel: the tiny preset's d = 48.
+            // which is computed in place by the one-vector kernel (N = 48, the tiny preset's d,
+            // takes 8 x 48 tiles instead with AVX-512: see the test of those below).
             for (int half : {16, 48, 80, 8, 24}) check_against_reference(ta, tb, 29, half, 50, (n++ % 2) == 1, rng);
             // Across the cache blocks: K past one KC slice, N past one NC block, and a C too big
             // to stay in L2 (M x N > 2^18), whose K slices are then packed in groups.
@@ -230,6 +232,43 @@ TEST_CASE("gemm: the same bits whether an operand is read in place or packed") {
                 INFO("trans_a " << ta << ", trans_b " << tb << ", M " << M << ", N " << N << ", K " << K);
                 CHECK(std::memcmp(C_tight.data(), C_wide.data(), C_tight.size() * sizeof(float)) == 0);
             }
+}
+
+// A product whose N is a multiple of 48 but not of 32 (the tiny preset's d = 48) takes 8 x 48
+// register tiles instead of 12 x 32 ones with AVX-512 (gemm.cpp, "Tile"). Each element of C is
+// still summed in the same order, so those columns have the same bits as in a product 16 columns
+// wider, which takes the 12 x 32 tiles. (Without AVX-512 both use the same tiles.)
+TEST_CASE("gemm: the same bits with 8 x 48 tiles as with 12 x 32 ones") {
+    Rng rng(8);
+    for (bool ta : {false, true})
+        for (bool tb : {false, true})
+            for (const auto& [M, N, K] : {std::array<int, 3>{29, 48, 300}, std::array<int, 3>{64, 144, 48},
+                                          std::array<int, 3>{100, 48, 1024}})
+                for (bool acc : {false, true}) {
+                    const int wide = N + 16;  // a multiple of 32
+                    const int a_rows = ta ? K : M, a_cols = ta ? M : K;
+                    const std::vector<float> A = random_values(static_cast<size_t>(a_rows) * a_cols, rng);
+                    // op(B) of the wider product: its first N columns are op(B) of the narrower one.
+                    const std::vector<float> B_wide = random_values(static_cast<size_t>(K) * wide, rng);
+                    std::vector<float> B(static_cast<size_t>(K) * N);
+                    for (int k = 0; k < K; ++k)
+                        for (int j = 0; j < N; ++j)  // stored K x N, or N x K when tb (row j is column j of op(B))
+                            B[tb ? static_cast<size_t>(j) * K + k : static_cast<size_t>(k) * N + j] =
+                                B_wide[tb ? static_cast<size_t>(j) * K + k : static_cast<size_t>(k) * wide + j];
+                    const std::vector<float> C0 = random_values(static_cast<size_t>(M) * wide, rng);
+                    std::vector<float> C_wide = C0, C(C0);  // C uses the first N columns, ldc = wide
+                    gemm(ta, tb, M, wide, K, A.data(), a_cols, B_wide.data(), tb ? K : wide, C_wide.data(), wide, acc);
+                    gemm(ta, tb, M, N, K, A.data(), a_cols, B.data(), tb ? K : N, C.data(), wide, acc);
+                    INFO("trans_a " << ta << ", trans_b " << tb << ", M " << M << ", N " << N << ", K " << K
+                                    << ", accumulate " << acc);
+                    int differ = 0;
+                    for (int i = 0; i < M; ++i)
+                        for (int j = 0; j < N; ++j)
+                            differ += std::memcmp(&C[static_cast<size_t>(i) * wide + j],
+                                                  &C_wide[static_cast<size_t>(i) * wide + j], sizeof(float)) != 0;
+                    CHECK(differ == 0);
+                    check_against_reference(ta, tb, M, N, K, acc, rng);
+                }
 }
 
 TEST_CASE("matmul: values and shapes") {

@@ -26,8 +26,10 @@
 // The packed panels are 64-byte aligned: with B 16 bytes off a cache line, as malloc would place
 // it, each vector load touches two lines and the kernel ran 0.05-0.08 of the peak slower.
 // Earlier comments here said 93-97%, which we could not reproduce. NR = 32 divides every width
-// of the small preset (32 = hd, 128, 192, 256, 512, 768); MR = 12 divides 192 and 768. The tiny
-// preset's d = 48 ends in a half panel, which a one-vector version of the kernel computes in place.
+// of the small preset (32 = hd, 128, 192, 256, 512, 768); MR = 12 divides 192 and 768. Products
+// with N = 48 (the tiny preset's d) take 8 x 48 tiles instead, also 24 accumulators (see kWideNR):
+// as 32 + 16, their half-full last panel ran at about half speed (+6 to 9% on tiny's training
+// steps). A half panel elsewhere is computed in place by a one-vector version of the kernel.
 //
 // Where the data sits while the micro-kernel runs:
 //   the A panel (MR x KC = 12 x 256 floats = 12 KB) stays in L1 while it meets every B panel;
@@ -110,6 +112,22 @@ constexpr int kNC = 768;  // block of columns: the packed B block (KC x NC) fits
 constexpr int kBBudget = 256 * 1024;  // floats (1 MB): packed B of a group of slices, see the top
 constexpr int kShortRow = 64;         // floats: A panels with rows this short are read in place
 
+constexpr int kVector = kNR / 2;      // floats per vector register
+
+// The wide register tile, kWideMR x kWideNR. Every product uses kMR x kNR tiles, except one whose
+// N is a multiple of 48 but not of kNR (the tiny preset's d = 48: the products with N = d). With
+// 32-wide panels its last panel would be half full, and the one-vector kernel that computes it
+// does 12 multiply-adds per 13 loads, at about half the speed. With AVX-512 such a product takes
+// 8 x 48 tiles instead: 24 accumulators, like 12 x 32, and every panel full. Each element of C
+// is summed in the same order either way, so the tile changes no bits (tests/test_matmul.cpp).
+#if defined(__AVX512F__)
+constexpr int kWideMR = 8, kWideNR = 48;
+#else
+constexpr int kWideMR = kMR, kWideNR = kNR;  // 3 vectors x 6 rows would not fit 16 ymm registers
+#endif
+
+bool wide_tiles(int N) { return N % kNR != 0 && N % kWideNR == 0; }
+
 // Below this many multiply-adds a product runs on one thread: starting and joining a team costs
 // a few microseconds, as long as ~2^20 multiply-adds take (and far more on a busy machine).
 constexpr double kMinParallelWork = 1 << 20;
@@ -156,12 +174,12 @@ inline void prefetch_a_block(const float* A, long lda, int i0, int rows, int pc,
 // ---- the micro-kernel ----
 // C[0:ROWS, 0:COLS] = (add_c ? C : 0) + A[0:ROWS, 0:kc] @ Bp[0:kc, 0:COLS], kc >= 1
 // A element (r, k) is a[r * lda + k], or a[k * lda + r] when A_TRANS (A stored k-major).
-// Bp is a panel: kc rows of kNR floats, ldbp floats apart (kNR when packed, 64-byte aligned; B's
-// own ldb when a one-panel B is read in place), of which the kernel reads the first COLS = VECS
-// vectors: VECS = 2 is a whole panel, VECS = 1 its left half, for a product whose last panel is
-// half full (N = 48 = 32 + 16 in the tiny preset): that tile is then written in place, without a
-// scratch tile and half the multiply-adds.
-// ROWS < kMR happens only on the last row panel of C; the template keeps those tiles fast too.
+// Bp is a panel: kc rows of NR floats, ldbp floats apart (NR when packed, 64-byte aligned; B's
+// own ldb when a one-panel B is read in place), of which the kernel reads the first VECS vectors:
+// VECS = 2 is a whole kMR x kNR panel, VECS = 3 a whole wide one (kWideMR x kWideNR), VECS = 1
+// the left half of a narrow one, for a product whose last panel is half full (N = 80 = 64 + 16):
+// that tile is then written in place, without a scratch tile and half the multiply-adds.
+// ROWS < MR happens only on the last row panel of C; the template keeps those tiles fast too.
 #if defined(__AVX512F__)
 // Every loop over r and v is fully unrolled on request (#pragma GCC unroll): the accumulators must
 // live in registers, and left to its heuristics GCC sometimes keeps acc[][] on the stack instead,
@@ -172,7 +190,7 @@ void micro_kernel(int kc, const float* a, long lda, const float* bp, long ldbp, 
     __m512 acc[ROWS][VECS];  // row r, columns 16 v .. 16 v + 15
 #pragma GCC unroll 16
     for (int r = 0; r < ROWS; ++r) {
-#pragma GCC unroll 2
+#pragma GCC unroll 3
         for (int v = 0; v < VECS; ++v) acc[r][v] = _mm512_setzero_ps();
     }
     // kc >= 1. Written as do-while because with a loop that might run zero times GCC spills all
@@ -183,7 +201,7 @@ void micro_kernel(int kc, const float* a, long lda, const float* bp, long ldbp, 
         // busy machine its latency shows (make gemm-ab: +1 to 5% on one thread, +2 to 12% on
         // two, on the nine small-preset products; within noise in a training step).
         __m512 b[VECS];
-#pragma GCC unroll 2
+#pragma GCC unroll 3
         for (int v = 0; v < VECS; ++v) {
             __builtin_prefetch(bp + 24 * ldbp + 16 * v, 0, 3);
             b[v] = _mm512_loadu_ps(bp + 16 * v);
@@ -191,14 +209,14 @@ void micro_kernel(int kc, const float* a, long lda, const float* bp, long ldbp, 
 #pragma GCC unroll 16
         for (int r = 0; r < ROWS; ++r) {
             const __m512 ar = _mm512_set1_ps(A_TRANS ? a[static_cast<long>(k) * lda + r] : a[r * lda + k]);
-#pragma GCC unroll 2
+#pragma GCC unroll 3
             for (int v = 0; v < VECS; ++v) acc[r][v] = _mm512_fmadd_ps(ar, b[v], acc[r][v]);
         }
         bp += ldbp;
     } while (++k < kc);
 #pragma GCC unroll 16
     for (int r = 0; r < ROWS; ++r) {
-#pragma GCC unroll 2
+#pragma GCC unroll 3
         for (int v = 0; v < VECS; ++v) {
             float* cr = c + r * ldc + 16 * v;
             _mm512_storeu_ps(cr, add_c ? _mm512_add_ps(_mm512_loadu_ps(cr), acc[r][v]) : acc[r][v]);
@@ -244,7 +262,7 @@ void micro_kernel(int kc, const float* a, long lda, const float* bp, long ldbp, 
 #endif
 
 // Calls micro_kernel<rows, trans_a, VECS>: a run-time row count picks a compile-time instantiation.
-template <int VECS, int ROWS = kMR>
+template <int VECS, int ROWS>
 void run_micro_kernel(int rows, bool trans_a, int kc, const float* a, long lda, const float* bp, long ldbp, float* c,
                       long ldc, bool add_c) {
     if constexpr (ROWS > 1) {
@@ -256,37 +274,40 @@ void run_micro_kernel(int rows, bool trans_a, int kc, const float* a, long lda, 
         micro_kernel<ROWS, false, VECS>(kc, a, lda, bp, ldbp, c, ldc, add_c);
 }
 
-// One tile of C: rows x cols, rows <= kMR, cols <= kNR. A whole or exactly half-full panel is
-// computed in place. Any other tile cut short by the right edge of C is computed full width into
-// a scratch tile (the packed B panel is zero-padded) and copied back, so the micro-kernel never
-// writes outside C.
-// bp: a panel of B, rows ldbp floats apart; only a packed one (ldbp = kNR, zero-padded) may be cut short.
+// One tile of C: rows x cols, rows <= MR, cols <= NR (the product's register tile, kMR x kNR
+// or kWideMR x kWideNR). A whole or exactly half-full panel is computed in place. Any other tile
+// cut short by the right edge of C is computed full width into a scratch tile (the packed B
+// panel is zero-padded) and copied back, so the micro-kernel never writes outside C.
+// bp: a panel of B, rows ldbp floats apart; only a packed one (ldbp = NR, zero-padded) may be cut short.
+template <int MR, int NR>
 void compute_tile(int rows, int cols, bool trans_a, int kc, const float* a, long lda, const float* bp, long ldbp,
                   float* c, long ldc, bool add_c) {
-    if (cols == kNR) return run_micro_kernel<2>(rows, trans_a, kc, a, lda, bp, ldbp, c, ldc, add_c);
-    if (cols == kNR / 2) return run_micro_kernel<1>(rows, trans_a, kc, a, lda, bp, ldbp, c, ldc, add_c);
-    alignas(64) float tile[kMR * kNR];
+    constexpr int kVecs = NR / kVector;
+    if (cols == NR) return run_micro_kernel<kVecs, MR>(rows, trans_a, kc, a, lda, bp, ldbp, c, ldc, add_c);
+    if (cols == kVector) return run_micro_kernel<1, MR>(rows, trans_a, kc, a, lda, bp, ldbp, c, ldc, add_c);
+    alignas(64) float tile[MR * NR];
     if (add_c)
-        for (int r = 0; r < rows; ++r) std::memcpy(tile + r * kNR, c + r * ldc, sizeof(float) * cols);
-    run_micro_kernel<2>(rows, trans_a, kc, a, lda, bp, kNR, tile, kNR, add_c);
-    for (int r = 0; r < rows; ++r) std::memcpy(c + r * ldc, tile + r * kNR, sizeof(float) * cols);
+        for (int r = 0; r < rows; ++r) std::memcpy(tile + r * NR, c + r * ldc, sizeof(float) * cols);
+    run_micro_kernel<kVecs, MR>(rows, trans_a, kc, a, lda, bp, NR, tile, NR, add_c);
+    for (int r = 0; r < rows; ++r) std::memcpy(c + r * ldc, tile + r * NR, sizeof(float) * cols);
 }
 
 // ---- packing ----
-// The packed B block is op(B)[pc:pc+kc, jc:jc+nc] cut into panels of kNR columns: element (k, j)
-// of panel p sits at dst[(p * kc + k) * kNR + j]. Columns past the edge of B are zero, so the
-// micro-kernel always runs full width.
+// The packed B block is op(B)[pc:pc+kc, jc:jc+nc] cut into panels of NR columns (the tile's):
+// element (k, j) of panel p sits at dst[(p * kc + k) * NR + j]. Columns past the edge of B are
+// zero, so the micro-kernel always runs full width.
 
 // B stored (K x N): row k of the block, the piece src[0:nc] of a row of B, dealt out to the panels.
 // Whole rows are read in order, the pattern the hardware prefetcher follows best.
+template <int NR>
 void pack_b_row(const float* src, int nc, int kc, float* dst) {
-    for (int j0 = 0; j0 < nc; j0 += kNR, dst += static_cast<long>(kc) * kNR) {
-        const int cols = std::min(kNR, nc - j0);
-        if (cols == kNR) {
-            for (int j = 0; j < kNR; ++j) dst[j] = src[j0 + j];  // fixed length: a few vector moves
+    for (int j0 = 0; j0 < nc; j0 += NR, dst += static_cast<long>(kc) * NR) {
+        const int cols = std::min(NR, nc - j0);
+        if (cols == NR) {
+            for (int j = 0; j < NR; ++j) dst[j] = src[j0 + j];  // fixed length: a few vector moves
         } else {
             for (int j = 0; j < cols; ++j) dst[j] = src[j0 + j];
-            for (int j = cols; j < kNR; ++j) dst[j] = 0.0f;
+            for (int j = cols; j < NR; ++j) dst[j] = 0.0f;
         }
     }
 }
@@ -337,57 +358,62 @@ void transpose_16x16(const float* src, long lds, float* dst, long ldd) {
 
 // B stored (N x K): panel column j is the piece src[j * ldb + 0 : kc] of row j of B, so packing
 // is a transpose of a cols x kc block.
+template <int NR>
 void pack_b_transposed_panel(const float* src, long ldb, int cols, int kc, float* dst) {
     int k0 = 0;
 #if defined(__AVX512F__)
-    if (cols == kNR)
+    if (cols == NR)  // NR is 32 or 48: whole 16 x 16 blocks
         for (; k0 + 16 <= kc; k0 += 16)
-            for (int j0 = 0; j0 < kNR; j0 += 16) transpose_16x16(src + j0 * ldb + k0, ldb, dst + k0 * kNR + j0, kNR);
+            for (int j0 = 0; j0 < NR; j0 += 16) transpose_16x16(src + j0 * ldb + k0, ldb, dst + k0 * NR + j0, NR);
 #endif
     for (int j = 0; j < cols; ++j)
-        for (int k = k0; k < kc; ++k) dst[k * kNR + j] = src[j * ldb + k];
+        for (int k = k0; k < kc; ++k) dst[k * NR + j] = src[j * ldb + k];
     for (int k = 0; k < kc; ++k)
-        for (int j = cols; j < kNR; ++j) dst[k * kNR + j] = 0.0f;
+        for (int j = cols; j < NR; ++j) dst[k * NR + j] = 0.0f;
 }
 
 // Packs op(B)[pc0:pc_end, jc:jc+nc] slice by slice in one pass, shared among the threads when
-// `parallel`: slice s (rows pc0 + s kKC ..) at dst + s * kKC * panels * kNR, each slice as above.
+// `parallel`: slice s (rows pc0 + s kKC ..) at dst + s * kKC * panels * NR, each slice as above.
+template <int NR>
 void pack_b_slices(bool trans_b, const float* B, long ldb, int pc0, int pc_end, int jc, int nc, float* dst,
                    bool parallel) {
-    const int panels = (nc + kNR - 1) / kNR;
-    const long slice_stride = static_cast<long>(kKC) * panels * kNR;
+    const int panels = (nc + NR - 1) / NR;
+    const long slice_stride = static_cast<long>(kKC) * panels * NR;
     auto slice_rows = [&](int s) { return std::min(kKC, pc_end - (pc0 + s * kKC)); };  // kc of slice s
     if (!trans_b) {
         for_range(pc_end - pc0, parallel, [&](int kk) {
             const int s = kk / kKC, k = kk % kKC;
-            pack_b_row(B + (pc0 + kk) * ldb + jc, nc, slice_rows(s), dst + s * slice_stride + k * kNR);
+            pack_b_row<NR>(B + (pc0 + kk) * ldb + jc, nc, slice_rows(s), dst + s * slice_stride + k * NR);
         });
     } else {
         const int slices = (pc_end - pc0 + kKC - 1) / kKC;
         for_range(slices * panels, parallel, [&](int u) {
             const int s = u / panels, p = u % panels, kc = slice_rows(s);
-            pack_b_transposed_panel(B + (jc + p * kNR) * ldb + pc0 + s * kKC, ldb, std::min(kNR, nc - p * kNR), kc,
-                                    dst + s * slice_stride + static_cast<long>(p) * kc * kNR);
+            pack_b_transposed_panel<NR>(B + (jc + p * NR) * ldb + pc0 + s * kKC, ldb, std::min(NR, nc - p * NR), kc,
+                                        dst + s * slice_stride + static_cast<long>(p) * kc * NR);
         });
     }
 }
 
+// dst[0:rows] = src[0:rows], rows <= MR: the MR floats of one k of a transposed A panel.
+template <int MR>
+void copy_a_row(const float* src, int rows, float* dst) {
+    if (rows == MR)
+        std::memcpy(dst, src, sizeof(float) * MR);  // a constant size: inlined, no call
+    else
+        std::memcpy(dst, src, sizeof(float) * rows);
+}
+
 // Copies the A panel op(A)[i0:i0+rows, pc:pc+kc] keeping its layout; returns its new leading
-// dimension: rows of kc floats (A stored M x K), or kc rows of kMR floats (A stored K x M).
+// dimension: rows of kc floats (A stored M x K), or kc rows of MR floats (A stored K x M).
+template <int MR>
 long pack_a_panel(bool trans_a, const float* A, long lda, int i0, int rows, int pc, int kc, float* dst) {
     if (!trans_a) {
         for (int r = 0; r < rows; ++r) std::memcpy(dst + r * kc, A + (i0 + r) * lda + pc, sizeof(float) * kc);
         return kc;
     }
-    for (int k = 0; k < kc; ++k) {
-        const float* src = A + (pc + k) * lda + i0;
-        float* d = dst + k * kMR;
-        if (rows == kMR)
-            std::memcpy(d, src, sizeof(float) * kMR);  // a constant size: inlined, no call
-        else
-            std::memcpy(d, src, sizeof(float) * rows);
-    }
-    return kMR;
+    for (int k = 0; k < kc; ++k) copy_a_row<MR>(A + (pc + k) * lda + i0, rows, dst + k * MR);
+    return MR;
 }
 
 // A growable 64-byte-aligned scratch area. One per thread (thread_local below), reused from call
@@ -410,101 +436,93 @@ thread_local Scratch t_packed_a_slices;  // a transposed A's slices, owned by th
 
 // A transposed A (stored K x M) is packed for all row panels at once, slice by slice: rows
 // pc..pc+kc of A are contiguous, so they are read in order, one whole row of M floats at a time,
-// and dealt out kMR floats to each row panel. (Packed panel by panel, each panel read kMR floats
+// and dealt out MR floats to each row panel. (Packed panel by panel, each panel read MR floats
 // from each of kc rows M floats apart; the prefetcher followed that badly, and the packing took
 // a quarter of the time of X^T dY, the weight gradients.) Layout: slice s (rows pc0 + s kKC..),
-// row panel ip, row k of the slice: dst[s * M_panels + ip * kc * kMR + k * kMR + r], with
-// M_panels = a_slice_floats(row_panels) = row_panels * kKC * kMR floats per whole slice; a short
-// last slice has the same stride.
-long a_slice_floats(int row_panels) { return static_cast<long>(row_panels) * kKC * kMR; }
+// row panel ip, row k of the slice: dst[s * M_panels + ip * kc * MR + k * MR + r], with
+// M_panels = a_slice_floats(row_panels, MR) = row_panels * kKC * MR floats per whole slice; a
+// short last slice has the same stride.
+long a_slice_floats(int row_panels, int mr) { return static_cast<long>(row_panels) * kKC * mr; }
 
-void pack_a_slices(const float* A, long lda, int M, int row_panels, int pc0, int pc_end, float* dst, bool parallel) {
-    const long slice_stride = a_slice_floats(row_panels);
+template <int MR>
+void pack_a_slices(const float* A, long lda, int M, int pc0, int pc_end, float* dst, bool parallel) {
+    const int row_panels = (M + MR - 1) / MR;
+    const long slice_stride = a_slice_floats(row_panels, MR);
     for_range(pc_end - pc0, parallel, [&](int kk) {
         const int s = kk / kKC, k = kk % kKC;
         const int kc = std::min(kKC, pc_end - (pc0 + s * kKC));
         const float* src = A + static_cast<long>(pc0 + kk) * lda;
-        float* slice = dst + s * slice_stride + static_cast<long>(k) * kMR;
-        for (int ip = 0; ip < row_panels; ++ip) {
-            const int rows = std::min(kMR, M - ip * kMR);
-            float* d = slice + static_cast<long>(ip) * kc * kMR;
-            if (rows == kMR)
-                std::memcpy(d, src + ip * kMR, sizeof(float) * kMR);  // a constant size: inlined
-            else
-                std::memcpy(d, src + ip * kMR, sizeof(float) * rows);
-        }
+        float* slice = dst + s * slice_stride + static_cast<long>(k) * MR;
+        for (int ip = 0; ip < row_panels; ++ip)
+            copy_a_row<MR>(src + ip * MR, std::min(MR, M - ip * MR), slice + static_cast<long>(ip) * kc * MR);
     });
 }
 
-// The blocked product; `parallel` lets the row panels be shared among the OpenMP threads
-// (off when the caller already runs one product per thread, as gemm_batched does).
-void gemm_blocked(bool trans_a, bool trans_b, int M, int N, int K, const float* A, long lda, const float* B,
-                  long ldb, float* C, long ldc, bool accumulate, bool parallel) {
-    if (M <= 0 || N <= 0) return;
-    if (K <= 0) {  // an empty sum
-        if (!accumulate)
-            for (int i = 0; i < M; ++i) std::fill(C + i * ldc, C + i * ldc + N, 0.0f);
-        return;
-    }
-    const int row_panels = (M + kMR - 1) / kMR;
+// The blocked product with MR x NR register tiles, K >= 1; `parallel` lets the row panels be
+// shared among the OpenMP threads (off when the caller already runs one product per thread, as
+// gemm_batched does).
+template <int MR, int NR>
+void gemm_tiled(bool trans_a, bool trans_b, int M, int N, int K, const float* A, long lda, const float* B, long ldb,
+                float* C, long ldc, bool accumulate, bool parallel) {
+    const int row_panels = (M + MR - 1) / MR;
     // A is reused once per B panel: worth packing only when there is more than one, and only if
     // its rows are not already one contiguous block (lda = K), or short: rows of at most
     // kShortRow floats (attention's q and dO heads, hd = 32) take 12 x 4 cache lines, which stay
     // in L1 together whatever the stride (12 ways per set), and a copy costs more than it saves.
-    const bool pack_a = N > kNR && (trans_a || K > kKC || (lda != K && K > kShortRow));
+    const bool pack_a = N > NR && (trans_a || K > kKC || (lda != K && K > kShortRow));
     for (int jc = 0; jc < N; jc += kNC) {
         const int nc = std::min(kNC, N - jc);
-        const int col_panels = (nc + kNR - 1) / kNR;
+        const int col_panels = (nc + NR - 1) / NR;
         // Slices per group: as many as kBBudget holds. If C stays in L2, each thread runs through
         // the group's slices in order over its own row panels, and the threads meet after
         // packing and at the end of the group only, not at every slice (the weight gradients
         // X^T dY have K = B T = 2048 rows to sum: 8 slices). Else each row panel goes through
         // the group's slices while its C tile is in L1.
         const bool c_fits_l2 = static_cast<double>(M) * nc <= kBBudget;
-        const int group = std::max(1, kBBudget / (kKC * col_panels * kNR));
+        const int group = std::max(1, kBBudget / (kKC * col_panels * NR));
         for (int pc0 = 0; pc0 < K; pc0 += group * kKC) {
             const int pc_end = std::min(K, pc0 + group * kKC);
             // A B that is one whole panel wide is read in place, its rows ldb floats apart (see
             // "Packing" at the top): attention's v, k, q and dO heads (T x hd, leading dim d).
-            const bool b_in_place = !trans_b && N == kNR;
-            const long b_row_stride = b_in_place ? ldb : kNR;
+            const bool b_in_place = !trans_b && N == NR;
+            const long b_row_stride = b_in_place ? ldb : NR;
             float* a_slices = nullptr;
             if (pack_a && trans_a) {
                 const int slices = (pc_end - pc0 + kKC - 1) / kKC;  // this group's, not `group`: K may be shorter
-                a_slices = t_packed_a_slices.get(static_cast<size_t>(slices) * a_slice_floats(row_panels));
-                pack_a_slices(A, lda, M, row_panels, pc0, pc_end, a_slices, parallel);
+                a_slices = t_packed_a_slices.get(static_cast<size_t>(slices) * a_slice_floats(row_panels, MR));
+                pack_a_slices<MR>(A, lda, M, pc0, pc_end, a_slices, parallel);
             }
             float* buffer = nullptr;
             if (!b_in_place) {
-                buffer = t_packed_b.get(static_cast<size_t>(pc_end - pc0) * col_panels * kNR);
-                pack_b_slices(trans_b, B, ldb, pc0, pc_end, jc, nc, buffer, parallel);
+                buffer = t_packed_b.get(static_cast<size_t>(pc_end - pc0) * col_panels * NR);
+                pack_b_slices<NR>(trans_b, B, ldb, pc0, pc_end, jc, nc, buffer, parallel);
             }
             // Row panel ip of C += its product with slice pc of the sum, while the A block of
             // (next_ip, next_pc), the next call's, is prefetched (next_ip = row_panels: none).
             auto multiply = [&](int ip, int pc, int next_ip, int next_pc) {
-                const int i0 = ip * kMR;
-                const int rows = std::min(kMR, M - i0);
+                const int i0 = ip * MR;
+                const int rows = std::min(MR, M - i0);
                 const int kc = std::min(kKC, K - pc);
                 const bool add_c = accumulate || pc > 0;  // later slices add onto the earlier ones
                 const float* packed_b =
-                    b_in_place ? B + pc * ldb : buffer + static_cast<long>(pc - pc0) * col_panels * kNR;
+                    b_in_place ? B + pc * ldb : buffer + static_cast<long>(pc - pc0) * col_panels * NR;
                 const float* a = trans_a ? A + pc * lda + i0 : A + i0 * lda + pc;
                 long a_ld = lda;
                 if (a_slices) {
-                    a = a_slices + (pc - pc0) / kKC * a_slice_floats(row_panels) + static_cast<long>(ip) * kc * kMR;
-                    a_ld = kMR;
+                    a = a_slices + (pc - pc0) / kKC * a_slice_floats(row_panels, MR) + static_cast<long>(ip) * kc * MR;
+                    a_ld = MR;
                 } else if (pack_a) {
-                    float* panel = t_packed_a.get(static_cast<size_t>(kMR) * kc);
-                    a_ld = pack_a_panel(trans_a, A, lda, i0, rows, pc, kc, panel);
+                    float* panel = t_packed_a.get(static_cast<size_t>(MR) * kc);
+                    a_ld = pack_a_panel<MR>(trans_a, A, lda, i0, rows, pc, kc, panel);
                     a = panel;
                 }
                 const bool prefetch_next = !pack_a && !trans_a && next_ip < row_panels;
                 for (int p = 0; p < col_panels; ++p) {
                     if (prefetch_next)
-                        prefetch_a_block(A, lda, next_ip * kMR, std::min(kMR, M - next_ip * kMR), next_pc,
+                        prefetch_a_block(A, lda, next_ip * MR, std::min(MR, M - next_ip * MR), next_pc,
                                          std::min(kKC, K - next_pc), p, col_panels);
-                    const int j0 = jc + p * kNR;
-                    compute_tile(rows, std::min(kNR, N - j0), trans_a, kc, a, a_ld, packed_b + p * kc * kNR,
+                    const int j0 = jc + p * NR;
+                    compute_tile<MR, NR>(rows, std::min(NR, N - j0), trans_a, kc, a, a_ld, packed_b + p * kc * NR,
                                  b_row_stride, C + i0 * ldc + j0, ldc, add_c);
                 }
             };
@@ -530,6 +548,21 @@ void gemm_blocked(bool trans_a, bool trans_b, int M, int N, int K, const float* 
             }
         }
     }
+}
+
+// The blocked product: the tile for N (see kWideNR), and the cases with nothing to sum.
+void gemm_blocked(bool trans_a, bool trans_b, int M, int N, int K, const float* A, long lda, const float* B,
+                  long ldb, float* C, long ldc, bool accumulate, bool parallel) {
+    if (M <= 0 || N <= 0) return;
+    if (K <= 0) {  // an empty sum
+        if (!accumulate)
+            for (int i = 0; i < M; ++i) std::fill(C + i * ldc, C + i * ldc + N, 0.0f);
+        return;
+    }
+    if (wide_tiles(N))
+        gemm_tiled<kWideMR, kWideNR>(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate, parallel);
+    else
+        gemm_tiled<kMR, kNR>(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate, parallel);
 }
 
 }  // namespace
