@@ -232,7 +232,7 @@ TEST_CASE("bench: a 3-step tiny run gives one JSON object with the keys; --peak 
     CHECK(text.out.find("stolen by the hypervisor") != std::string::npos);
 #endif
 
-    // A peak given by the caller (make bench measures it once) is the one reported and used.
+    // A peak given by the caller (one measured beforehand) is the one reported and used.
     const RunResult given = run_glulab("bench --preset tiny --steps 1 --warmup 0 --threads 1 --peak-gflops 1000 --json", dir);
     REQUIRE(given.exit_code == 0);
     CHECK(given.out.find("\"peak_gflops\": 1000") != std::string::npos);
