@@ -68,7 +68,7 @@ const CommandSpec& bench_spec() {
          {"threads", "K", "OpenMP threads", "what OpenMP would use"},
          {"json", "", "print one JSON object instead of the text report", ""},
          {"peak", "", "print only the measured FMA peak GFLOP/s for 1..K threads", ""},
-         {"peak-gflops", "X", "the FMA peak to compare with, measured earlier (make bench measures it once)",
+         {"peak-gflops", "X", "the FMA peak to compare with, measured earlier (then none is probed here)",
           "measured now"}},
         ""};
     return spec;
@@ -166,15 +166,15 @@ int cmd_bench(const Args& args) {
 
         Model model(config);
         model.init(1);
-        // Before the run (it also wakes the cores). Given once by make bench: the probe itself
-        // wanders by 20% on a shared machine, which made the MFU column wander with it.
+        // Before the run (it also wakes the cores), unless the caller gives a peak it measured.
         const double peak_before = opt.has("peak-gflops") ? opt.real("peak-gflops", 0.0, 1e-3, 1e9)
                                                           : measure_fma_peak_gflops(threads);
         reset_peak_tensor_bytes();
         const BenchRun run = run_steps(model, batch, warmup, steps);
         // Measured again after the steps: on a shared machine the FMA units' speed can change by 2x
         // from one minute to the next, and a run whose two probes disagree ran on a changing machine.
-        // (Not when the peak was given: make bench measures it once for all its runs.) 0: not measured.
+        // (Not when the peak was given.) 0: not measured. make bench keeps the highest probe of all
+        // its runs as the peak of its whole table.
         const double peak_after = opt.has("peak-gflops") ? 0.0 : measure_fma_peak_gflops(threads);
         // The utilisation is taken against the larger: a probe can be slowed down, never sped up
         // (one read 67 GFLOP/s before a normal run and 323 after it).
