@@ -235,7 +235,7 @@ TEST_CASE("gemm: the same bits whether an operand is read in place or packed") {
 }
 
 // A product whose N is a multiple of 48 but not of 32 (the tiny preset's d = 48) takes 8 x 48
-// register tiles instead of 12 x 32 ones with AVX-512 (gemm.cpp, "Tile"). Each element of C is
+// register tiles instead of 12 x 32 ones with AVX-512 (gemm.cpp, kWideNR). Each element of C is
 // still summed in the same order, so those columns have the same bits as in a product 16 columns
 // wider, which takes the 12 x 32 tiles. (Without AVX-512 both use the same tiles.)
 TEST_CASE("gemm: the same bits with 8 x 48 tiles as with 12 x 32 ones") {
@@ -248,25 +248,20 @@ TEST_CASE("gemm: the same bits with 8 x 48 tiles as with 12 x 32 ones") {
                     const int wide = N + 16;  // a multiple of 32
                     const int a_rows = ta ? K : M, a_cols = ta ? M : K;
                     const std::vector<float> A = random_values(static_cast<size_t>(a_rows) * a_cols, rng);
-                    // op(B) of the wider product: its first N columns are op(B) of the narrower one.
-                    const std::vector<float> B_wide = random_values(static_cast<size_t>(K) * wide, rng);
-                    std::vector<float> B(static_cast<size_t>(K) * N);
-                    for (int k = 0; k < K; ++k)
-                        for (int j = 0; j < N; ++j)  // stored K x N, or N x K when tb (row j is column j of op(B))
-                            B[tb ? static_cast<size_t>(j) * K + k : static_cast<size_t>(k) * N + j] =
-                                B_wide[tb ? static_cast<size_t>(j) * K + k : static_cast<size_t>(k) * wide + j];
-                    const std::vector<float> C0 = random_values(static_cast<size_t>(M) * wide, rng);
-                    std::vector<float> C_wide = C0, C(C0);  // C uses the first N columns, ldc = wide
-                    gemm(ta, tb, M, wide, K, A.data(), a_cols, B_wide.data(), tb ? K : wide, C_wide.data(), wide, acc);
-                    gemm(ta, tb, M, N, K, A.data(), a_cols, B.data(), tb ? K : N, C.data(), wide, acc);
+                    // op(B) of the wider product, K x wide: its first N columns are op(B) of the
+                    // narrower one (stored K x wide, or wide x K when tb: then its first N rows).
+                    const std::vector<float> B = random_values(static_cast<size_t>(K) * wide, rng);
+                    const int ldb = tb ? K : wide;
+                    std::vector<float> C_wide = random_values(static_cast<size_t>(M) * wide, rng);
+                    std::vector<float> C = C_wide;  // ldc = wide: the narrower product uses the first N columns
+                    gemm(ta, tb, M, wide, K, A.data(), a_cols, B.data(), ldb, C_wide.data(), wide, acc);
+                    gemm(ta, tb, M, N, K, A.data(), a_cols, B.data(), ldb, C.data(), wide, acc);
                     INFO("trans_a " << ta << ", trans_b " << tb << ", M " << M << ", N " << N << ", K " << K
                                     << ", accumulate " << acc);
-                    int differ = 0;
-                    for (int i = 0; i < M; ++i)
-                        for (int j = 0; j < N; ++j)
-                            differ += std::memcmp(&C[static_cast<size_t>(i) * wide + j],
-                                                  &C_wide[static_cast<size_t>(i) * wide + j], sizeof(float)) != 0;
-                    CHECK(differ == 0);
+                    int rows_differ = 0;
+                    for (size_t i = 0; i < static_cast<size_t>(M); ++i)
+                        rows_differ += std::memcmp(&C[i * wide], &C_wide[i * wide], sizeof(float) * N) != 0;
+                    CHECK(rows_differ == 0);
                     check_against_reference(ta, tb, M, N, K, acc, rng);
                 }
 }

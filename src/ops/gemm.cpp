@@ -28,7 +28,7 @@
 // Earlier comments here said 93-97%, which we could not reproduce. NR = 32 divides every width
 // of the small preset (32 = hd, 128, 192, 256, 512, 768); MR = 12 divides 192 and 768. Products
 // with N = 48 (the tiny preset's d) take 8 x 48 tiles instead, also 24 accumulators (see kWideNR):
-// as 32 + 16, their half-full last panel ran at about half speed (+6 to 9% on tiny's training
+// as 32 + 16, their half-full last panel ran at about half speed (+6 to 10% on tiny's training
 // steps). A half panel elsewhere is computed in place by a one-vector version of the kernel.
 //
 // Where the data sits while the micro-kernel runs:
@@ -111,7 +111,6 @@ constexpr int kKC = 256;  // slice of the sum: the A panel (MR x KC) fits L1
 constexpr int kNC = 768;  // block of columns: the packed B block (KC x NC) fits L2
 constexpr int kBBudget = 256 * 1024;  // floats (1 MB): packed B of a group of slices, see the top
 constexpr int kShortRow = 64;         // floats: A panels with rows this short are read in place
-
 constexpr int kVector = kNR / 2;      // floats per vector register
 
 // The wide register tile, kWideMR x kWideNR. Every product uses kMR x kNR tiles, except one whose
