@@ -73,10 +73,10 @@ kernel-alone:
 	$(CXX) $(CXXSTD) $(MATH) $(CXXFLAGS) -fopenmp -Iinclude experiments/kernel_alone.cpp src/ops/peak.cpp -o $(BUILD)/kernel_alone
 	$(BUILD)/kernel_alone $(or $(REPS),41)
 
-## step-ab: paired whole training steps of the library at revision REV against the working tree's (PRESET, FFN, THREADS, STEPS)
+## step-ab: paired whole training steps of the library at revision REV against the working tree's (PRESET, FFN, THREADS, STEPS; BASE_THREADS: REV's steps on that many threads)
 step-ab:
 	CXX="$(CXX)" FLAGS="$(CXXSTD) $(MATH) $(CXXFLAGS) -fopenmp" \
-	  experiments/step_ab/step_ab.sh $(REV) $(or $(PRESET),small) $(or $(FFN),swiglu) $(or $(THREADS),2) $(or $(STEPS),40)
+	  experiments/step_ab/step_ab.sh $(REV) $(or $(PRESET),small) $(or $(FFN),swiglu) $(or $(THREADS),2) $(or $(STEPS),40) $(BASE_THREADS)
 
 ## fuzz: libFuzzer targets in tests/fuzz/ (clang, ASan+UBSan), each run FUZZ_SECONDS (default 60); see tests/fuzz/README.md
 # The library is rebuilt under build-fuzz/ with coverage instrumentation (fuzzer-no-link). The

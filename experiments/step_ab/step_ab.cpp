@@ -15,7 +15,12 @@
 // So every block comes from the heap and the heap is never trimmed (keep_freed_memory below):
 // after the warm-up neither build takes a page fault.
 //
-// usage: step_ab PRESET FFN THREADS STEPS   (see step_ab.sh)
+// With BASE_THREADS, the base build's steps run on that many threads and the new build's on
+// THREADS: with REV = HEAD and a clean tree (the same library twice), the ratio is the speed-up
+// of THREADS over BASE_THREADS threads, paired step by step, which two separate runs cannot
+// show on this machine (make step-ab REV=HEAD THREADS=2 BASE_THREADS=1).
+//
+// usage: step_ab PRESET FFN THREADS STEPS [BASE_THREADS]   (see step_ab.sh)
 #include <omp.h>
 
 #include <chrono>
@@ -49,13 +54,23 @@ void keep_freed_memory() {
 
 int main(int argc, char** argv) {
     keep_freed_memory();
-    if (argc != 5 || std::atoi(argv[3]) < 1 || std::atoi(argv[4]) < 4) {
-        std::fprintf(stderr, "usage: step_ab PRESET FFN THREADS STEPS (STEPS >= 4)\n");
+    const bool two_counts = argc == 6;
+    if ((argc != 5 && !two_counts) || std::atoi(argv[3]) < 1 || std::atoi(argv[4]) < 4 ||
+        (two_counts && std::atoi(argv[5]) < 1)) {
+        std::fprintf(stderr, "usage: step_ab PRESET FFN THREADS STEPS [BASE_THREADS] (STEPS >= 4, threads >= 1)\n");
         return 2;
     }
     const std::string preset = argv[1], ffn = argv[2];
-    omp_set_num_threads(std::atoi(argv[3]));
+    const int new_threads = std::atoi(argv[3]), base_threads = two_counts ? std::atoi(argv[5]) : new_threads;
     const int steps = std::atoi(argv[4]), batch = 16, warmup = 3;
+    auto base_step = [&](base_run::Trainer& trainer) {
+        omp_set_num_threads(base_threads);
+        return base_run::timed_step(trainer, batch);
+    };
+    auto new_step = [&](new_run::Trainer& trainer) {
+        omp_set_num_threads(new_threads);
+        return new_run::timed_step(trainer, batch);
+    };
     try {
         std::shared_ptr<base_run::Trainer> base = base_run::make_trainer(preset, ffn);
         std::shared_ptr<new_run::Trainer> fresh = new_run::make_trainer(preset, ffn);
@@ -63,19 +78,22 @@ int main(int argc, char** argv) {
         for (int s = 0; s < warmup + steps; ++s) {
             double tb, tn;
             if (s % 2 == 0) {
-                tb = base_run::timed_step(*base, batch);
-                tn = new_run::timed_step(*fresh, batch);
+                tb = base_step(*base);
+                tn = new_step(*fresh);
             } else {
-                tn = new_run::timed_step(*fresh, batch);
-                tb = base_run::timed_step(*base, batch);
+                tn = new_step(*fresh);
+                tb = base_step(*base);
             }
             if (s < warmup) continue;
             t.add(tb, tn);
         }
         const double tokens = static_cast<double>(batch) * base_run::context(*base);
+        const std::string threads = two_counts ? "base " + std::to_string(base_threads) + ", new " +
+                                                     std::to_string(new_threads)
+                                               : std::to_string(new_threads);
         std::printf("%s %s, %s thread(s), %d paired steps after %d warm-up: base %.0f tokens/s, new %.0f tokens/s "
                     "(medians); new/base speed %.3f, quartiles %.3f-%.3f\n",
-                    preset.c_str(), ffn.c_str(), argv[3], steps, warmup, tokens / quantile(t.base, 0.5),
+                    preset.c_str(), ffn.c_str(), threads.c_str(), steps, warmup, tokens / quantile(t.base, 0.5),
                     tokens / quantile(t.fresh, 0.5), quantile(t.ratio, 0.5), quantile(t.ratio, 0.25),
                     quantile(t.ratio, 0.75));
     } catch (const std::exception& e) {

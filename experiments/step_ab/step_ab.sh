@@ -1,15 +1,18 @@
 #!/bin/sh
 # step_ab.sh — did a change make whole training steps faster? Paired steps of two builds.
 #
-# usage: make step-ab REV=HEAD~1 [PRESET=small] [FFN=swiglu] [THREADS=2] [STEPS=40]
-#    (or: CXX=g++ FLAGS="..." experiments/step_ab/step_ab.sh REV PRESET FFN THREADS STEPS)
+# usage: make step-ab REV=HEAD~1 [PRESET=small] [FFN=swiglu] [THREADS=2] [STEPS=40] [BASE_THREADS=K]
+#    (or: CXX=g++ FLAGS="..." experiments/step_ab/step_ab.sh REV PRESET FFN THREADS STEPS [BASE_THREADS])
 # "base" is the library at git revision REV, "new" the working tree's. Both are compiled with the
 # project's flags (FLAGS) into one program, each in a namespace of its own (-Dglulab=...), and
 # their training steps alternate one by one (see step_ab.cpp). Prints one line: each build's
 # median tokens/s and the median and quartiles over pairs of t_base / t_new. Compiling a
 # library takes a minute or two; the base one is kept under build/step_ab/ for the next time.
+# BASE_THREADS runs the base build's steps on that many threads instead of THREADS: with
+# REV=HEAD and a clean tree, the ratio is the paired speed-up of THREADS over BASE_THREADS.
 set -eu
-[ $# -eq 5 ] || { echo "usage: experiments/step_ab/step_ab.sh REV PRESET FFN THREADS STEPS" >&2; exit 2; }
+[ $# -eq 5 ] || [ $# -eq 6 ] ||
+    { echo "usage: experiments/step_ab/step_ab.sh REV PRESET FFN THREADS STEPS [BASE_THREADS]" >&2; exit 2; }
 rev=$1
 git rev-parse --verify --quiet "$rev^{commit}" >/dev/null || { echo "step_ab: not a revision: $rev" >&2; exit 2; }
 cxx=${CXX:-c++}
@@ -51,4 +54,5 @@ mkdir -p "$dir/new" && cp "$new_cache"/*.o "$dir/new/"
 # shellcheck disable=SC2086
 $cxx $flags "$here/step_ab.cpp" "$dir"/base/*.o "$dir"/new/*.o -o "$dir/step_ab"
 echo "base: the library at $(git rev-parse --short "$rev"); new: the working tree's"
-"$dir/step_ab" "$2" "$3" "$4" "$5"
+shift
+"$dir/step_ab" "$@"
