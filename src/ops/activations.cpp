@@ -61,9 +61,10 @@ struct Silu {
     static float df(float x, float s) { return s * (1.0f + x * (1.0f - s)); }
 };
 
-// The identity, Bilinear's "activation": f(x) = x, f'(x) = 1.
+// The identity, Bilinear's "activation": f(x) = x, f'(x) = 1. Only the gate uses it, and the
+// gate saves no inner value for any activation (hence maybe_unused: clang warns otherwise).
 struct Identity {
-    static constexpr bool kSavesInner = false;
+    [[maybe_unused]] static constexpr bool kSavesInner = false;
     static float inner(float) { return 0.0f; }
     static float f(float x, float) { return x; }
     static float df(float, float) { return 1.0f; }

@@ -97,7 +97,7 @@ namespace {
 #if defined(__AVX512F__)
 constexpr int kMR = 12;  // rows of the register tile
 constexpr int kNR = 32;  // columns of the register tile: two 16-float vectors
-constexpr const char* kKernelName = "avx512 12x32, 8x48 for N = 48 (KC 256, NC 768)";
+constexpr const char* kKernelName = "avx512 12x32, 8x48 when 48 divides N and 32 does not (KC 256, NC 768)";
 #elif defined(__AVX2__) && defined(__FMA__)
 constexpr int kMR = 6;   // 16 ymm registers: 12 accumulators + 2 B vectors + 1 broadcast
 constexpr int kNR = 16;  // two 8-float vectors

@@ -53,19 +53,18 @@ float learning_rate(const ScheduleConfig& c, long s, long S) {
     return static_cast<float>(c.min_lr + 0.5 * (c.peak_lr - c.min_lr) * (1.0 + std::cos(M_PI * progress)));
 }
 
-// Both passes share the parameters among the threads, whole parameters each (dynamic: their
-// sizes differ by a factor of 1000); every parameter's own work is done in the same order by
-// whichever thread takes it, so the bits do not depend on the thread count.
+// The norm is summed parameter by parameter in registry order, each parameter's sum of squares
+// in double and in 16 lanes (vecmath.h), on the calling thread: no buffer per step, and the same
+// bits for any thread count. (Sharing the parameters among the threads measured 0.98-1.02 of
+// this on whole training steps.) The scaling pass shares whole parameters among the threads
+// (dynamic: their sizes differ by a factor of 1000); each element is scaled once either way.
 double clip_grad_norm(ParameterList& params, double max_norm) {
     const long count = static_cast<long>(params.size());
-    std::vector<double> sum_sq(params.size());  // per parameter, in double, 16 lanes in a fixed order (vecmath.h)
-#pragma omp parallel for schedule(dynamic)
-    for (long i = 0; i < count; ++i) {
-        const float* g = params[i].value.grad();
-        sum_sq[i] = dot_of(g, g, static_cast<int>(params[i].value.numel()));
-    }
     double total = 0.0;
-    for (double s : sum_sq) total += s;  // in registry order
+    for (const Parameter& p : params) {
+        const float* g = p.value.grad();
+        total += dot_of(g, g, static_cast<int>(p.value.numel()));
+    }
     const double norm = std::sqrt(total);
     const double coef = max_norm / (norm + 1e-6);
     if (coef < 1.0) {
