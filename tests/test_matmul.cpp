@@ -2,8 +2,8 @@
 //
 // The fast gemm is tested on the sizes where blocked kernels go wrong: 1, odd sizes, one either
 // side of the vector width (16), the register tiles (12 x 32, and 8 x 48 when N is a multiple of
-// 48 but not of 32), the cache blocks (KC 256, NC 768),
-// leading dims wider than the matrix, every transpose combination, with and without accumulate.
+// 48 but not of 32), the cache blocks (KC 256, NC 768), leading dims wider than the matrix, every
+// transpose combination, with and without accumulate.
 // The benchmark at the end is skipped by default: run it with
 //   ./build/run_tests -tc='gemm: benchmark*' --no-skip
 #include <doctest/doctest.h>

@@ -522,7 +522,7 @@ void gemm_tiled(bool trans_a, bool trans_b, int M, int N, int K, const float* A,
                                          std::min(kKC, K - next_pc), p, col_panels);
                     const int j0 = jc + p * NR;
                     compute_tile<MR, NR>(rows, std::min(NR, N - j0), trans_a, kc, a, a_ld, packed_b + p * kc * NR,
-                                 b_row_stride, C + i0 * ldc + j0, ldc, add_c);
+                                         b_row_stride, C + i0 * ldc + j0, ldc, add_c);
                 }
             };
             if (c_fits_l2) {  // slices outer; worker w owns row panels [first, last)

@@ -55,9 +55,10 @@ float learning_rate(const ScheduleConfig& c, long s, long S) {
 
 // The norm is summed parameter by parameter in registry order, each parameter's sum of squares
 // in double and in 16 lanes (vecmath.h), on the calling thread: no buffer per step, and the same
-// bits for any thread count. (Sharing the parameters among the threads measured 0.98-1.02 of
-// this on whole training steps.) The scaling pass shares whole parameters among the threads
-// (dynamic: their sizes differ by a factor of 1000); each element is scaled once either way.
+// bits for any thread count. (Sharing the parameters among the threads, as until session 9, was
+// no faster: make step-ab read 1.000 on small and tiny.) The scaling pass shares whole
+// parameters among the threads (dynamic: their sizes differ by a factor of 1000); each element
+// is scaled once either way.
 double clip_grad_norm(ParameterList& params, double max_norm) {
     const long count = static_cast<long>(params.size());
     double total = 0.0;
