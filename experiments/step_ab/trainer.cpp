@@ -14,6 +14,10 @@
 #include "glulab/optim.h"
 #include "glulab/rng.h"
 #include "glulab/train.h"
+#if __has_include("glulab/buffer_pool.h")  // since the buffer pool: steps reuse their buffers, as in train()
+#include "glulab/buffer_pool.h"
+#define STEP_AB_BUFFER_POOL
+#endif
 
 namespace STEP_AB_RUN {
 
@@ -23,6 +27,9 @@ struct Trainer {
     glulab::Model model;
     glulab::AdamW optimizer;
     glulab::Rng batches{1};
+#ifdef STEP_AB_BUFFER_POOL
+    glulab::BufferPool buffers;
+#endif
 
     Trainer(const std::string& preset, const std::string& ffn)
         : model(glulab::preset_config(preset, glulab::parse_ffn(ffn))), optimizer(model.parameters()) {
@@ -46,6 +53,9 @@ double timed_step(Trainer& t, int B) {
         batch.tokens.push_back(static_cast<int>(t.batches.below(glulab::kVocab)));
         batch.targets.push_back(static_cast<int>(t.batches.below(glulab::kVocab)));
     }
+#ifdef STEP_AB_BUFFER_POOL
+    glulab::BufferPoolScope reuse(t.buffers);
+#endif
     const auto start = std::chrono::steady_clock::now();
     const glulab::StepResult result = glulab::train_step(t.model, t.optimizer, batch, 1e-3f, 1.0);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

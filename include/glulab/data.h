@@ -31,7 +31,8 @@ struct Batch {
 class BatchSampler {
 public:
     BatchSampler(const std::vector<uint8_t>& train, int B, int T, uint64_t seed);
-    Batch next();
+    // Fills `batch` with the next B windows, reusing its vectors' memory.
+    void next(Batch& batch);
     Rng& rng() { return rng_; }
 
 private:

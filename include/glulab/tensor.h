@@ -16,6 +16,8 @@
 #include <utility>
 #include <vector>
 
+#include "glulab/buffer_pool.h"
+
 namespace glulab {
 
 using Shape = std::vector<int>;  // rank 1 to 4, every dimension >= 1
@@ -33,7 +35,8 @@ void count_tensor_bytes(long delta);
 // std::allocator value-initialises (zeroes) every float of a new vector. Op outputs are
 // overwritten in full right away, so that pass over memory is wasted: this allocator
 // default-initialises instead, and zeros are asked for explicitly (Tensor::zeros).
-// It also counts the bytes it hands out, for tensor_bytes().
+// It takes its buffers from the active BufferPool when there is one (buffer_pool.h), and counts
+// the bytes it hands out, for tensor_bytes().
 template <class T>
 struct UninitializedAllocator : std::allocator<T> {
     template <class U>
@@ -45,18 +48,22 @@ struct UninitializedAllocator : std::allocator<T> {
     UninitializedAllocator(const UninitializedAllocator<U>&) {}
     T* allocate(size_t n) {
         count_tensor_bytes(static_cast<long>(n * sizeof(T)));
-        return std::allocator<T>::allocate(n);
+        return static_cast<T*>(allocate_storage(n * sizeof(T)));
     }
     void deallocate(T* p, size_t n) {
         count_tensor_bytes(-static_cast<long>(n * sizeof(T)));
-        std::allocator<T>::deallocate(p, n);
+        free_storage(p, n * sizeof(T));
     }
     template <class U>
     void construct(U* p) { ::new (static_cast<void*>(p)) U; }  // no value: not zeroed
     template <class U, class... Args>
     void construct(U* p, Args&&... args) { ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...); }
 };
-using Storage = std::vector<float, UninitializedAllocator<float>>;
+// A vector whose memory is reused through the active BufferPool and is not zeroed: tensor
+// storage, and what ops save for their backward (a row's statistics, the token ids).
+template <class T>
+using Buffer = std::vector<T, UninitializedAllocator<T>>;
+using Storage = Buffer<float>;
 
 struct TensorImpl {
     Shape shape;

@@ -29,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "glulab/buffer_pool.h"
 #include "glulab/data.h"
 #include "glulab/gemm.h"
 #include "glulab/json.h"
@@ -80,18 +81,22 @@ double median(std::vector<double> x) {
     return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
 }
 
-// B random windows of T + 1 bytes: T inputs and their T next-byte targets.
-Batch random_batch(Rng& rng, int B, int T) {
-    Batch b;
+// Fills b with B random windows of T + 1 bytes: T inputs and their T next-byte targets. Reuses
+// b's vectors, as the training loop does.
+void random_batch(Rng& rng, int B, int T, Batch& b) {
     b.B = B;
     b.T = T;
+    b.tokens.resize(static_cast<size_t>(B) * T);
+    b.targets.resize(b.tokens.size());
     for (int i = 0; i < B; ++i) {
-        std::vector<int> window(T + 1);
-        for (int& byte : window) byte = static_cast<int>(rng.below(kVocab));
-        b.tokens.insert(b.tokens.end(), window.begin(), window.end() - 1);
-        b.targets.insert(b.targets.end(), window.begin() + 1, window.end());
+        int byte = static_cast<int>(rng.below(kVocab));  // window position 0
+        for (int t = 0; t < T; ++t) {
+            const size_t at = static_cast<size_t>(i) * T + t;
+            b.tokens[at] = byte;
+            byte = static_cast<int>(rng.below(kVocab));  // position t + 1
+            b.targets[at] = byte;
+        }
     }
-    return b;
 }
 
 struct BenchRun {
@@ -104,13 +109,16 @@ struct BenchRun {
 // also profiled (the profiler adds two clock reads per op, well under 1% of a step).
 BenchRun run_steps(Model& model, int batch, long warmup, long steps) {
     AdamW optimizer(model.parameters());
+    BufferPool buffers;  // as train() reuses them
+    BufferPoolScope reuse(buffers);
     const ScheduleConfig schedule;
     Rng rng(1);
     BenchRun run;
     std::optional<CpuTimes> before;
+    Batch b;
     for (long s = 0; s < warmup + steps; ++s) {
         if (s == warmup) before = read_cpu_times();
-        const Batch b = random_batch(rng, batch, model.config().ctx);
+        random_batch(rng, batch, model.config().ctx, b);
         const auto t0 = std::chrono::steady_clock::now();
         const StepResult result = train_step(model, optimizer, b, learning_rate(schedule, s, warmup + steps), 1.0,
                                              s >= warmup ? &run.profiler : nullptr);

@@ -32,6 +32,8 @@
 // measured the same way: q k^T 0.75 ms, the softmax 1.5 (its exps alone 0.6), P v 0.75.
 // Left out: dropout on P, padding masks, a key/value cache for generation, and FlashAttention's
 // online softmax (Dao et al. 2022), which never stores P and pays off only for long contexts.
+#include <omp.h>
+
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
@@ -40,6 +42,7 @@
 #include "glulab/autograd.h"
 #include "glulab/gemm.h"
 #include "glulab/ops.h"
+#include "glulab/thread_scratch.h"
 #include "glulab/vecmath.h"
 
 namespace glulab {
@@ -424,14 +427,15 @@ Tensor causal_attention(const Tensor& q, const Tensor& k, const Tensor& v, int n
     Tensor p = Tensor::empty({n.B, n.H, n.T, n.ldp()});  // (B, H, T, ldp): P, or P^T for small heads
     const float *qd = q.data(), *kd = k.data(), *vd = v.data();
     float *pd = p.data(), *od = out.data();
+    ThreadScratch heads(parallel, n.direct() ? packed_floats(n) : 0);  // each thread's packed heads
 #pragma omp parallel if (parallel)
     {
-        Storage packed(n.direct() ? packed_floats(n) : 0);  // this thread's packed heads
+        float* my_packed = heads.mine();
 #pragma omp for schedule(static)
         for (int item = 0; item < n.items(); ++item) {
             const long h = n.head(item);
             if (n.direct())
-                forward_item_small(n, qd + h, kd + h, vd + h, pd + n.scores(item), od + h, packed.data());
+                forward_item_small(n, qd + h, kd + h, vd + h, pd + n.scores(item), od + h, my_packed);
             else
                 forward_item(n, qd + h, kd + h, vd + h, pd + n.scores(item), od + h);
         }
@@ -447,19 +451,20 @@ Tensor causal_attention(const Tensor& q, const Tensor& k, const Tensor& v, int n
         };
         const AttentionGrads grads{buffer(q), buffer(k), buffer(v)};  // a braced list runs in order
         const float* dout = o.grad.data();  // (B, T, d)
+        ThreadScratch ds(parallel, static_cast<size_t>(n.T) * n.ldp());  // each thread's dP and dS, or transposes
+        ThreadScratch packed(parallel, n.direct() ? packed_floats(n) : 0);  // and its packed heads
 #pragma omp parallel if (parallel)
         {
-            Storage ds(static_cast<size_t>(n.T) * n.ldp());      // this thread's dP and dS, or their transposes
-            Storage packed(n.direct() ? packed_floats(n) : 0);  // and its packed heads
+            float *my_ds = ds.mine(), *my_packed = packed.mine();
 #pragma omp for schedule(static)
             for (int item = 0; item < n.items(); ++item) {
                 const long h = n.head(item);
                 if (n.direct())
                     backward_item_small(n, q.data() + h, k.data() + h, v.data() + h, p.data() + n.scores(item),
-                                        dout + h, grads.at(h), ds.data(), packed.data());
+                                        dout + h, grads.at(h), my_ds, my_packed);
                 else
                     backward_item(n, q.data() + h, k.data() + h, v.data() + h, p.data() + n.scores(item), dout + h,
-                                  grads.at(h), ds.data());
+                                  grads.at(h), my_ds);
             }
         }
     });

@@ -13,6 +13,7 @@
 
 #include "glulab/autograd.h"
 #include "glulab/ops.h"
+#include "glulab/thread_scratch.h"
 #include "glulab/vecmath.h"
 
 namespace glulab {
@@ -37,17 +38,19 @@ Tensor cross_entropy(const Tensor& logits, const std::vector<int>& targets) {
     const float* xd = logits.data();
     // Saved per row for the backward, which recomputes softmax_j = exp((x_j - m) - log z):
     // x_j - m is exact for nearby values, so even logits of 1000 keep full precision.
-    std::vector<float> row_max(N), log_z(N);  // (N), (N)
-    std::vector<double> loss(N);              // (N): per-row loss, summed in order below
-#pragma omp parallel if (logits.numel() > kParallelMinElements)
+    Storage row_max(N), log_z(N);  // (N), (N)
+    Buffer<double> loss(N);        // (N): per-row loss, summed in order below
+    const bool parallel = logits.numel() > kParallelMinElements;
+    ThreadScratch exps(parallel, V);  // exp(x_j - m) of one row: stored, so the exp loop vectorises
+#pragma omp parallel if (parallel)
     {
-        std::vector<float> e(V);  // exp(x_j - m) of one row: stored, so the exp loop vectorises
+        float* e = exps.mine();
 #pragma omp for schedule(static)
         for (int i = 0; i < N; ++i) {
             const float* xr = xd + static_cast<size_t>(i) * V;
             const float m = max_of(xr, V);
             for (int j = 0; j < V; ++j) e[j] = exp_approx(xr[j] - m);
-            const double z = sum_of(e.data(), V);  // >= 1: the max term is exp(0)
+            const double z = sum_of(e, V);  // >= 1: the max term is exp(0)
             row_max[i] = m;
             log_z[i] = static_cast<float>(std::log(z));
             loss[i] = std::log(z) - (static_cast<double>(xr[targets[i]]) - m);  // lse - x_t
@@ -57,7 +60,8 @@ Tensor cross_entropy(const Tensor& logits, const std::vector<int>& targets) {
     for (int i = 0; i < N; ++i) total += loss[i];  // fixed order: reproducible bits
     Tensor L = Tensor::from_values({1}, {static_cast<float>(total / N)});  // (1)
 
-    auto backward = [logits, targets, row_max = std::move(row_max), log_z = std::move(log_z), N, V](TensorImpl& out) {
+    Buffer<int> saved_targets(targets.begin(), targets.end());  // the caller's may be gone by the backward
+    auto backward = [logits, targets = std::move(saved_targets), row_max = std::move(row_max), log_z = std::move(log_z), N, V](TensorImpl& out) {
         if (!logits.requires_grad()) return;
         const float dL = out.grad[0];
         const float* xv = logits.data();

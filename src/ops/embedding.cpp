@@ -46,7 +46,8 @@ Tensor embedding(const Tensor& table, const std::vector<int>& ids, const Shape& 
 #pragma omp parallel for schedule(static) if (y.numel() > kParallelMinElements)
     for (long i = 0; i < n; ++i) std::memcpy(yd + i * d, td + static_cast<size_t>(ids[i]) * d, d * sizeof(float));
 
-    return record(y, "embedding", {table}, [table, ids, d](TensorImpl& out) {
+    Buffer<int> saved_ids(ids.begin(), ids.end());  // the caller's ids may be gone by the backward
+    return record(y, "embedding", {table}, [table, ids = std::move(saved_ids), d](TensorImpl& out) {
         if (!table.requires_grad()) return;
         const float* dy = out.grad.data();  // (ids_shape..., d)
         float* dtable = table.grad();       // (V, d)

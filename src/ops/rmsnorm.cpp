@@ -27,7 +27,7 @@ Tensor rmsnorm(const Tensor& x, const Tensor& g, float eps) {
     const int d = x.size(-1);
     const long rows = static_cast<long>(x.numel() / d);  // numel(...) positions
     Tensor y = Tensor::empty(x.shape());                 // (..., d)
-    std::vector<float> inv_rms(rows);                     // (rows): r per row, saved for backward
+    Storage inv_rms(rows);                                // (rows): r per row, saved for backward
     const float* xd = x.data();
     const float* gd = g.data();
     float* yd = y.data();

@@ -33,8 +33,7 @@ Corpus load_corpus(const std::string& path, int ctx) {
 BatchSampler::BatchSampler(const std::vector<uint8_t>& train, int B, int T, uint64_t seed)
     : train_(train), B_(B), T_(T), rng_(seed) {}
 
-Batch BatchSampler::next() {
-    Batch b;
+void BatchSampler::next(Batch& b) {
     b.B = B_;
     b.T = T_;
     b.tokens.resize(static_cast<size_t>(B_) * T_);
@@ -47,7 +46,6 @@ Batch BatchSampler::next() {
             b.targets[row * T_ + t] = train_[start + t + 1];
         }
     }
-    return b;
 }
 
 std::vector<Batch> validation_batches(const std::vector<uint8_t>& val, int T, int B) {

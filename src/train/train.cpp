@@ -18,6 +18,7 @@
 #include <stdexcept>
 
 #include "glulab/autograd.h"
+#include "glulab/buffer_pool.h"
 #include "glulab/fileio.h"
 #include "glulab/json.h"
 #include "glulab/profile.h"
@@ -205,15 +206,18 @@ TrainResult train(const TrainOptions& o, std::ostream& log) {
 
     SignalScope signals;
     Profiler profiler;  // --profile: every op of the training steps, not of evaluation
+    BufferPool buffers;               // activations and gradients, reused from step to step
+    BufferPoolScope reuse(buffers);
     TrainResult result;
     double train_seconds = 0.0, last_loss = 0.0;
     auto window_start = Clock::now();
     long window_steps = 0;
     long step = start;
+    Batch batch;  // refilled every step
     for (; step < end; ++step) {
         if (g_stop_requested) break;
         const auto t0 = Clock::now();
-        const Batch batch = sampler.next();
+        sampler.next(batch);
         const float lr = learning_rate(o.schedule, step, o.steps);
         const StepResult done = train_step(model, optimizer, batch, lr, o.clip, o.profile ? &profiler : nullptr);
         if (!done.diverged.empty())
