@@ -31,7 +31,9 @@ public:
           threads_(parallel ? omp_get_max_threads() : 1),
           storage_(per_thread_ * static_cast<size_t>(threads_)) {}
 
-    // The calling thread's block of floats_per_thread floats (inside the region).
+    // The calling thread's block of floats_per_thread floats (inside the region). A thread with
+    // no block (a region with more threads than OpenMP said it would start) is a bug here; the
+    // exception, thrown inside the region, ends the program with its message.
     float* mine() {
         const int t = omp_get_thread_num();
         if (t >= threads_) throw std::logic_error("ThreadScratch: thread " + std::to_string(t) + " has no block");

@@ -61,7 +61,8 @@ Tensor cross_entropy(const Tensor& logits, const std::vector<int>& targets) {
     Tensor L = Tensor::from_values({1}, {static_cast<float>(total / N)});  // (1)
 
     Buffer<int> saved_targets(targets.begin(), targets.end());  // the caller's may be gone by the backward
-    auto backward = [logits, targets = std::move(saved_targets), row_max = std::move(row_max), log_z = std::move(log_z), N, V](TensorImpl& out) {
+    auto backward = [logits, targets = std::move(saved_targets), row_max = std::move(row_max),
+                     log_z = std::move(log_z), N, V](TensorImpl& out) {
         if (!logits.requires_grad()) return;
         const float dL = out.grad[0];
         const float* xv = logits.data();
