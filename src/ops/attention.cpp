@@ -15,21 +15,28 @@
 //    (the composed version writes and reads whole (B, H, T, T) tensors at each of those steps and
 //    at the scale, forward and backward, and keeps three of them alive for the backward);
 //  - the scale 1 / sqrt(hd) is folded into the softmax's exp and its backward;
-//  - the upper triangle (the future, exactly 0 after the mask) is skipped: queries go in row
+//  - the upper triangle (the future, exactly 0 after the mask) is skipped: queries go in
 //    blocks of kBlock = 64, and block [i0, i1) needs keys [0, i1) only, which at T = 128 does 3/4
-//    of the full products' work (and tends to 1/2 as T grows).
+//    of the full products' work (and tends to 1/2 as T grows);
+//  - P is kept transposed, keys x queries (P^T, and S^T, dP^T, dS^T likewise), so that the
+//    softmax and its backward run down the keys for 16 queries at once, in whole vectors (see
+//    softmax_columns). gemm reads a transposed operand by its strides, so the products cost the
+//    same either way. Against P by rows, a row softmax at a time (make step-ab, small preset,
+//    swiglu, 60 paired steps): whole training steps 1.015-1.026 times as fast on 2 threads, 1.025
+//    on 1 (the op alone, one layer on one thread: forward about 4.3 -> 3.5 ms, backward unchanged
+//    within the noise).
 // The (batch, head) items are independent: they are shared among the OpenMP threads, and each
 // runs its gemm calls on its own thread (gemm.h), so the bits do not depend on the thread count.
 // Heads of at most 16 columns (the tiny preset's 12) take a direct path instead of gemm, with the
 // same passes: see "small heads" below.
 //
-// P (B, H, T, T) is saved for the backward (P^T for small heads), as the composed version saves
-// softmax's output. Not recomputed (FlashAttention's choice): that would save its memory (6 MB
-// per layer in the small preset) but cost a third product and all the exps again in the
-// backward. Measured on the small preset's shapes (one layer, one thread, each item's P in a
-// per-thread scratch instead): the forward was no faster (2.9 ms either way: writing P out is not
-// what limits it) and the backward took 5.2 instead of 3.1 ms. Where the forward's time goes,
-// measured the same way: q k^T 0.75 ms, the softmax 1.5 (its exps alone 0.6), P v 0.75.
+// P^T (B, H, T, ldp) is saved for the backward, as the composed version saves softmax's output.
+// Not recomputed (FlashAttention's choice): that would save its memory (6 MB per layer in the
+// small preset) but cost a third product and all the exps again in the backward. Measured on the
+// small preset's shapes (one layer, one thread, each item's P in a per-thread scratch instead;
+// P by rows then): the forward was no faster (2.9 ms either way: writing P out is not what limits
+// it) and the backward took 5.2 instead of 3.1 ms. Where the forward's time went, measured the
+// same way: q k^T 0.75 ms, the softmax by rows 1.5 (its exps alone 0.6), P v 0.75.
 // Left out: dropout on P, padding masks, a key/value cache for generation, and FlashAttention's
 // online softmax (Dao et al. 2022), which never stores P and pays off only for long contexts.
 #include <omp.h>
@@ -66,63 +73,122 @@ constexpr double kMinParallelWork = 1 << 20;
 // one AVX-512 register, and its register tiles have kTile rows (kTile divides kLanes).
 constexpr int kLanes = 16;
 constexpr int kTile = 8;
+static_assert(kBlock % kLanes == 0, "a block of queries must be whole groups for the column softmax");
 
 // The sizes of one call, and where item (b, h), numbered b H + h, keeps its blocks.
 struct AttentionDims {
     int B, T, d, H, hd;
     float c;  // the scale 1 / sqrt(hd)
 
-    // Heads of at most kLanes columns take the direct path. Its P^T and dS^T have rows of ldp =
-    // T rounded up to a multiple of kLanes floats; elsewhere P and dS have rows of ldp = T.
+    // Heads of at most kLanes columns take the direct path, wider ones gemm. On both, P^T and
+    // dS^T (keys x queries) have rows of ldp = T rounded up to a multiple of kLanes floats.
     bool direct() const { return hd <= kLanes; }
-    int ldp() const { return direct() ? (T + kLanes - 1) / kLanes * kLanes : T; }
+    int ldp() const { return (T + kLanes - 1) / kLanes * kLanes; }
 
     int items() const { return B * H; }
     // Item (b, h)'s T x hd block of a (B, T, d) tensor: rows b T.., columns h hd..; leading dim d.
     long head(int item) const { return static_cast<long>(item / H) * T * d + static_cast<long>(item % H) * hd; }
-    // Item (b, h)'s T x ldp matrix of P, or of P^T on the direct path (B, H, T, ldp).
+    // Item (b, h)'s T x ldp matrix of P^T (B, H, T, ldp).
     long scores(int item) const { return static_cast<long>(item) * T * ldp(); }
 };
 
-// ---- forward, one row: P_i = softmax(c S_i) over keys 0..i, in place ----
-// P_ij = exp(c (S_ij - m)) / sum_{j' <= i} exp(c (S_ij' - m)),  m = max_{j' <= i} S_ij'   (j <= i)
-// P_ij = 0  (j > i)
-// Subtracting m keeps exp from overflowing (c > 0, so max c S = c m). Columns up to T are set:
-// P is saved, and the backward reads its masked zeros.
-void softmax_row(float* row, int visible, int T, float c) {
-    const float m = max_of(row, visible);
-    for (int j = 0; j < visible; ++j) row[j] = exp_approx(c * (row[j] - m));
-    const float inv_z = static_cast<float>(1.0 / sum_of(row, visible));  // z >= 1: the max term is exp(0)
-    for (int j = 0; j < visible; ++j) row[j] *= inv_z;
-    std::fill(row + visible, row + T, 0.0f);
-}
+// ---- the softmax and its backward, 16 queries at once, down the columns of P^T ----
+// Both paths keep P transposed (see the top): the weights of 16 queries for one key are one
+// vector, so the softmax runs down the keys for 16 queries at once, whole vectors and no sums
+// across lanes (a row at a time, rows 64 keys long on average at T = 128, spends most of its
+// time on the sums across lanes and the scalar tails).
 
-// ---- forward, one (batch, head) item ----
-// S = q k^T (T x T), P = causal softmax(c S), O = P v (T x hd), one row block at a time:
-//   S[i0:i1, 0:i1] = q[i0:i1] k[0:i1]^T          (rows x i1)    written into P's rows
-//   P[i0:i1, :]    = softmax_row of each row      (rows x T)
-//   O[i0:i1]       = P[i0:i1, 0:i1] v[0:i1]       (rows x hd)    the keys >= i1 have P = 0
-// q, k, v, o: T x hd blocks with leading dim ld; p: T x T, leading dim T.
-void forward_item(const AttentionDims& n, const float* q, const float* k, const float* v, float* p, float* o) {
-    const int T = n.T, ld = n.d, hd = n.hd;
-    for (int i0 = 0; i0 < T; i0 += kBlock) {
-        const int i1 = std::min(T, i0 + kBlock), rows = i1 - i0;
-        float* p_rows = p + static_cast<long>(i0) * T;
-        gemm(false, true, rows, i1, hd, q + static_cast<long>(i0) * ld, ld, k, ld, p_rows, T, false);
-        for (int i = i0; i < i1; ++i) softmax_row(p + static_cast<long>(i) * T, i + 1, T, n.c);
-        gemm(false, false, rows, hd, i1, p_rows, T, v, ld, o + static_cast<long>(i0) * ld, ld, false);
+// The keys [0, keys) that the query block [i0, i0 + kLanes) sees.
+int block_keys(const AttentionDims& n, int i0) { return std::min(n.T, i0 + kLanes); }
+
+// P^T from S^T in place, for the queries i = i0 + l of a group, lane l, down the keys j < keys of
+// the columns i0.. (pt, leading dim ldp):
+//   P_ij = exp(c (S_ij - m_i)) / sum_{j' <= i} exp(c (S_ij' - m_i)),  m_i = max_{j' <= i} S_ij'   (j <= i)
+//   P_ij = 0                                                                                   (j > i)
+// Subtracting m_i keeps exp from overflowing (c > 0, so max c S_i = c m_i); j > i is selected
+// out, not branched on. Each lane's max and sum go over j in order.
+void softmax_columns(float* pt, int ldp, int i0, int keys, float c) {
+    float m[kLanes], z[kLanes];
+    std::fill(m, m + kLanes, -HUGE_VALF);
+    for (int j = 0; j < keys; ++j) {
+        const float* s = pt + static_cast<long>(j) * ldp;
+#pragma omp simd
+        for (int l = 0; l < kLanes; ++l) m[l] = std::max(m[l], j <= i0 + l ? s[l] : -HUGE_VALF);
+    }
+    std::fill(z, z + kLanes, 0.0f);
+    for (int j = 0; j < keys; ++j) {
+        float* e = pt + static_cast<long>(j) * ldp;
+#pragma omp simd
+        for (int l = 0; l < kLanes; ++l) {
+            e[l] = j <= i0 + l ? exp_approx(c * (e[l] - m[l])) : 0.0f;
+            z[l] += e[l];
+        }
+    }
+    for (int l = 0; l < kLanes; ++l) z[l] = 1.0f / z[l];  // z >= 1: the max term is exp(0)
+    for (int j = 0; j < keys; ++j) {
+        float* e = pt + static_cast<long>(j) * ldp;
+#pragma omp simd
+        for (int l = 0; l < kLanes; ++l) e[l] *= z[l];
     }
 }
 
-// ---- backward, one row: dS_i from dP_i, in place ----
-// P_i = softmax(c S_i)  =>  dS_ij = c P_ij (dP_ij - sum_{j'} dP_ij' P_ij')
-// (softmax's Jacobian diag(P) - P P^T, times c for the scale inside). Masked entries (j > i,
-// P_ij = 0) get exactly 0, also where dP overflowed; up to the block's edge `computed`, since
-// the later products read the row up to there.
-void softmax_backward_row(const float* p_row, float* ds_row, int visible, int computed, float c) {
-    const float s = static_cast<float>(dot_of(ds_row, p_row, visible));  // sum_j dP_ij P_ij
-    for (int j = 0; j < visible; ++j) ds_row[j] = c * p_row[j] * (ds_row[j] - s);
-    std::fill(ds_row + visible, ds_row + computed, 0.0f);
+// dS^T from dP^T in place, the same lanes and keys. P_i = softmax(c S_i) gives
+//   dS_ij = c P_ij (dP_ij - sum_j' dP_ij' P_ij')   (j <= i),   0 (j > i, also where dP overflowed)
+// (softmax's Jacobian diag(P) - P P^T, times c for the scale inside).
+void softmax_backward_columns(const float* pt, float* dst, int ldp, int i0, int keys, float c) {
+    float s[kLanes] = {};
+    for (int j = 0; j < keys; ++j) {
+        const float *p = pt + static_cast<long>(j) * ldp, *dp = dst + static_cast<long>(j) * ldp;
+#pragma omp simd
+        for (int l = 0; l < kLanes; ++l) s[l] += j <= i0 + l ? dp[l] * p[l] : 0.0f;
+    }
+    for (int j = 0; j < keys; ++j) {
+        const float* p = pt + static_cast<long>(j) * ldp;
+        float* ds = dst + static_cast<long>(j) * ldp;
+#pragma omp simd
+        for (int l = 0; l < kLanes; ++l) ds[l] = j <= i0 + l ? c * p[l] * (ds[l] - s[l]) : 0.0f;
+    }
+}
+
+// Zero for the keys [from, to) of the 16 queries at i0 (their future): the products after the
+// softmax read whole blocks of keys.
+void zero_keys(float* pt, int ldp, int i0, int from, int to) {
+    for (int j = from; j < to; ++j) std::fill_n(pt + static_cast<long>(j) * ldp + i0, kLanes, 0.0f);
+}
+
+// Zero for the padding queries [T, ldp) of every key: when kLanes does not divide T, the last
+// group of 16 queries runs past T, and gemm writes only the queries that exist.
+void zero_padding(const AttentionDims& n, float* pt) {
+    for (int j = 0; j < n.T; ++j) std::fill(pt + static_cast<long>(j) * n.ldp() + n.T, pt + (j + 1L) * n.ldp(), 0.0f);
+}
+
+// P^T (or dS^T) for the query block [i0, i1) from S^T (or dP^T), whose keys [0, i1) gemm wrote:
+// each group of 16 queries through `column_op`, then zero past the group's diagonal block.
+template <class ColumnOp>
+void block_softmax(const AttentionDims& n, int i0, int i1, float* pt, ColumnOp column_op) {
+    for (int g0 = i0; g0 < i1; g0 += kLanes) {
+        const int keys = block_keys(n, g0);
+        column_op(g0, keys);
+        zero_keys(pt, n.ldp(), g0, keys, i1);
+    }
+}
+
+// ---- forward, one (batch, head) item ----
+// S^T = k q^T (keys x queries), P^T = its causal softmax down each column, O = P v (T x hd), one
+// block of queries [i0, i1) at a time, which sees the keys [0, i1):
+//   S^T[0:i1, i0:i1] = k[0:i1] q[i0:i1]^T          (i1 x rows)   written into P^T's columns
+//   P^T[0:i1, i0:i1] = softmax_columns, 16 queries at a time
+//   O[i0:i1]         = P^T[0:i1, i0:i1]^T v[0:i1]  (rows x hd)   the keys >= i1 have P = 0
+// q, k, v, o: T x hd blocks with leading dim d; pt: T x ldp.
+void forward_item(const AttentionDims& n, const float* q, const float* k, const float* v, float* pt, float* o) {
+    const int T = n.T, ld = n.d, hd = n.hd, ldp = n.ldp();
+    if (ldp > T) zero_padding(n, pt);
+    for (int i0 = 0; i0 < T; i0 += kBlock) {
+        const int i1 = std::min(T, i0 + kBlock), rows = i1 - i0;
+        gemm(false, true, i1, rows, hd, k, ld, q + static_cast<long>(i0) * ld, ld, pt + i0, ldp, false);
+        block_softmax(n, i0, i1, pt, [&](int g0, int keys) { softmax_columns(pt + g0, ldp, g0, keys, n.c); });
+        gemm(true, false, rows, hd, i1, pt + i0, ldp, v, ld, o + static_cast<long>(i0) * ld, ld, false);
+    }
 }
 
 // The gradients to write, each with its flag `accumulate` (add, or assign the first gradient to
@@ -143,36 +209,40 @@ struct AttentionGrads {
 // From O = P v, P = causal softmax(c S), S = q k^T, and dO (T x hd):
 //   dv = P^T dO                           (T x hd)
 //   dP = dO v^T                           (T x T)
-//   dS = c P ⊙ (dP - rowsum(dP ⊙ P))      (T x T)   softmax_backward_row
+//   dS = c P ⊙ (dP - rowsum(dP ⊙ P))      (T x T)   softmax_backward_columns, on the transposes
 //   dq = dS k,   dk = dS^T q              (T x hd)
-// Pass 1, by row blocks [i0, i1) over keys [0, i1): dP and dS into the scratch ds (T x T), and
-// dq[i0:i1] += dS[i0:i1, 0:i1] k[0:i1].
-// Pass 2, by column blocks [j0, j1), which only queries [j0, T) see: dk[j0:j1] += dS[j0:T, j0:j1]^T
-// q[j0:T] and dv[j0:j1] += P[j0:T, j0:j1]^T dO[j0:T]. Those columns were computed in pass 1: row i
-// >= j0 lies in a block ending at or after j1, since blocks have the same size and start.
+// Pass 1, by query blocks [i0, i1) over keys [0, i1): dP^T and dS^T into the scratch ds (T x
+// ldp), and dq[i0:i1] = dS^T[0:i1, i0:i1]^T k[0:i1].
+// Pass 2, by key blocks [j0, j1), which only queries [j0, T) see: dk[j0:j1] = dS^T[j0:j1, j0:T]
+// q[j0:T] and dv[j0:j1] = P^T[j0:j1, j0:T] dO[j0:T]. Those entries were set in pass 1 (and in the
+// forward): query i >= j0 lies in a block ending at or after j1, since blocks have the same size
+// and start, and every key before a block's end is set for each of its queries.
 // Each gradient block is written by one gemm with its whole sum: added to the gradient there, or
 // assigned when it is the first (so a new buffer needs no zeroing).
-void backward_item(const AttentionDims& n, const float* q, const float* k, const float* v, const float* p,
+void backward_item(const AttentionDims& n, const float* q, const float* k, const float* v, const float* pt,
                    const float* dout, const AttentionGrads& g, float* ds) {
-    const int T = n.T, ld = n.d, hd = n.hd;
+    const int T = n.T, ld = n.d, hd = n.hd, ldp = n.ldp();
     if (g.dq.data || g.dk.data) {
+        if (ldp > T) zero_padding(n, ds);
         for (int i0 = 0; i0 < T; i0 += kBlock) {
             const int i1 = std::min(T, i0 + kBlock), rows = i1 - i0;
-            float* ds_rows = ds + static_cast<long>(i0) * T;
-            gemm(false, true, rows, i1, hd, dout + static_cast<long>(i0) * ld, ld, v, ld, ds_rows, T, false);  // dP
-            for (int i = i0; i < i1; ++i)
-                softmax_backward_row(p + static_cast<long>(i) * T, ds + static_cast<long>(i) * T, i + 1, i1, n.c);
+            gemm(false, true, i1, rows, hd, v, ld, dout + static_cast<long>(i0) * ld, ld, ds + i0, ldp, false);  // dP^T
+            block_softmax(n, i0, i1, ds, [&](int g0, int keys) {
+                softmax_backward_columns(pt + g0, ds + g0, ldp, g0, keys, n.c);
+            });
             if (g.dq.data)
-                gemm(false, false, rows, hd, i1, ds_rows, T, k, ld, g.dq.data + static_cast<long>(i0) * ld, ld,
+                gemm(true, false, rows, hd, i1, ds + i0, ldp, k, ld, g.dq.data + static_cast<long>(i0) * ld, ld,
                      g.dq.accumulate);
         }
     }
     for (int j0 = 0; j0 < T; j0 += kBlock) {
         const int cols = std::min(T, j0 + kBlock) - j0, seen_by = T - j0;
-        const long at = static_cast<long>(j0) * T + j0;   // element (j0, j0) of a T x T matrix
-        const long row = static_cast<long>(j0) * ld;      // row j0 of a T x hd block
-        if (g.dk.data) gemm(true, false, cols, hd, seen_by, ds + at, T, q + row, ld, g.dk.data + row, ld, g.dk.accumulate);
-        if (g.dv.data) gemm(true, false, cols, hd, seen_by, p + at, T, dout + row, ld, g.dv.data + row, ld, g.dv.accumulate);
+        const long at = static_cast<long>(j0) * ldp + j0;  // element (j0, j0) of a T x ldp matrix
+        const long row = static_cast<long>(j0) * ld;       // row j0 of a T x hd block
+        if (g.dk.data)
+            gemm(false, false, cols, hd, seen_by, ds + at, ldp, q + row, ld, g.dk.data + row, ld, g.dk.accumulate);
+        if (g.dv.data)
+            gemm(false, false, cols, hd, seen_by, pt + at, ldp, dout + row, ld, g.dv.data + row, ld, g.dv.accumulate);
     }
 }
 
@@ -180,15 +250,14 @@ void backward_item(const AttentionDims& n, const float* q, const float* k, const
 // For hd <= kLanes = 16: the tiny preset (hd = 12, T = 64). There gemm fits these products badly:
 // its 12 x 32 register tiles see K = 12 in q k^T and N = 12 in the other products, so every tile
 // goes through its scratch-tile path, the transposes are packed one float at a time, and each
-// call costs about 0.75 us before any arithmetic; and softmax_row, whose rows are 33 keys long on
-// average, spends most of its 90 ns per row on scalar tails and sums across lanes. The tiny
-// preset's items took about 9.5 us forward and 10 us backward each (the op on one thread, the
-// fastest of 300 calls), and the op 30% of a training step. The same passes, done differently:
-//  - P is stored transposed: item (b, h) holds P^T (T keys x ldp queries), and the backward's
-//    scratch holds dS^T. The weights of 16 queries for one key are then one vector, so the
-//    softmax and its backward run down the keys for 16 queries at once, whole vectors and no sums
-//    across lanes. Queries go in blocks [i0, i0 + 16) with keys [0, i0 + 16) (2560 of the 4096
-//    pairs at T = 64; entries of P^T outside the blocks are not written, and not read).
+// call costs about 0.75 us before any arithmetic; and the softmax, then a row at a time (rows 33
+// keys long on average), spent most of its 90 ns per row on scalar tails and sums across lanes.
+// The tiny preset's items took about 9.5 us forward and 10 us backward each (the op on one
+// thread, the fastest of 300 calls), and the op 30% of a training step. The same passes, done
+// differently:
+//  - Queries go in blocks [i0, i0 + 16) with keys [0, i0 + 16) (2560 of the 4096 pairs at T =
+//    64; entries of P^T outside the blocks are not written, and not read), each through the
+//    column softmax. (This path is where P^T began; the gemm path took it over later.)
 //  - One kernel for all six products, tile_product: an 8 x 16 tile of the result in registers,
 //    each element summed over t in order; X read with any strides, Y 16 contiguous floats per t.
 //      product                      tile rows   lanes        t          X                  Y
@@ -275,9 +344,6 @@ size_t packed_floats(const AttentionDims& n) {
     return static_cast<size_t>(n.hd) * n.ldp() + 3 * static_cast<size_t>(n.T) * kLanes;
 }
 
-// The keys [0, keys) that the query block [i0, i0 + kLanes) sees.
-int block_keys(const AttentionDims& n, int i0) { return std::min(n.T, i0 + kLanes); }
-
 // S^T or dP^T for the query block at i0: out[j, i0 + l] = sum_c a[j, c] bt[c, i0 + l] for keys
 // j < keys, lanes l < kLanes, with a = k or v (T x hd, leading dim d) and bt = q or dO transposed.
 // out: T x ldp.
@@ -297,51 +363,6 @@ void queries_times_keys(const AttentionDims& n, int i0, int keys, const float* w
     for (int r0 = i0; r0 < std::min(n.T, i0 + kLanes); r0 += kTile)
         product_rows(std::min(kTile, n.T - r0), keys, wt + r0, 1, n.ldp(), b, kLanes,
                      into_head(out + static_cast<long>(r0) * n.d, n.d, n.hd, accumulate));
-}
-
-// ---- the softmax and its backward for 16 queries at once (direct path) ----
-// softmax_row's and softmax_backward_row's formulas for the queries i = i0 + l of a block, lane
-// l, down the keys j < keys of P^T's columns i0.. (pt, leading dim ldp); j > i is selected out (0).
-// Each lane's max and sums go over j in order.
-void softmax_columns(float* pt, int ldp, int i0, int keys, float c) {
-    float m[kLanes], z[kLanes];
-    std::fill(m, m + kLanes, -HUGE_VALF);
-    for (int j = 0; j < keys; ++j) {
-        const float* s = pt + static_cast<long>(j) * ldp;
-#pragma omp simd
-        for (int l = 0; l < kLanes; ++l) m[l] = std::max(m[l], j <= i0 + l ? s[l] : -HUGE_VALF);
-    }
-    std::fill(z, z + kLanes, 0.0f);
-    for (int j = 0; j < keys; ++j) {
-        float* e = pt + static_cast<long>(j) * ldp;
-#pragma omp simd
-        for (int l = 0; l < kLanes; ++l) {
-            e[l] = j <= i0 + l ? exp_approx(c * (e[l] - m[l])) : 0.0f;
-            z[l] += e[l];
-        }
-    }
-    for (int l = 0; l < kLanes; ++l) z[l] = 1.0f / z[l];  // z >= 1: the max term is exp(0)
-    for (int j = 0; j < keys; ++j) {
-        float* e = pt + static_cast<long>(j) * ldp;
-#pragma omp simd
-        for (int l = 0; l < kLanes; ++l) e[l] *= z[l];
-    }
-}
-
-// dS^T from dP^T in place: c P_ij (dP_ij - sum_j' dP_ij' P_ij') for j <= i, 0 for j > i.
-void softmax_backward_columns(const float* pt, float* dst, int ldp, int i0, int keys, float c) {
-    float s[kLanes] = {};
-    for (int j = 0; j < keys; ++j) {
-        const float *p = pt + static_cast<long>(j) * ldp, *dp = dst + static_cast<long>(j) * ldp;
-#pragma omp simd
-        for (int l = 0; l < kLanes; ++l) s[l] += j <= i0 + l ? dp[l] * p[l] : 0.0f;
-    }
-    for (int j = 0; j < keys; ++j) {
-        const float* p = pt + static_cast<long>(j) * ldp;
-        float* ds = dst + static_cast<long>(j) * ldp;
-#pragma omp simd
-        for (int l = 0; l < kLanes; ++l) ds[l] = j <= i0 + l ? c * p[l] * (ds[l] - s[l]) : 0.0f;
-    }
 }
 
 // ---- forward, one (batch, head) item with hd <= kLanes ----
