@@ -22,9 +22,8 @@
 //    softmax and its backward run down the keys for 16 queries at once, in whole vectors (see
 //    softmax_columns). gemm reads a transposed operand by its strides, so the products cost the
 //    same either way. Against P by rows, a row softmax at a time (make step-ab, small preset,
-//    swiglu, 60 paired steps): whole training steps 1.015-1.026 times as fast on 2 threads, 1.025
-//    on 1 (the op alone, one layer on one thread: forward about 4.3 -> 3.5 ms, backward unchanged
-//    within the noise).
+//    swiglu, 40-60 paired steps): whole training steps 1.015-1.026 times as fast on 2 threads,
+//    1.025-1.026 on 1 (experiments/results/speed/attention-columns-2b4f6c1.md).
 // The (batch, head) items are independent: they are shared among the OpenMP threads, and each
 // runs its gemm calls on its own thread (gemm.h), so the bits do not depend on the thread count.
 // Heads of at most 16 columns (the tiny preset's 12) take a direct path instead of gemm, with the
