@@ -86,7 +86,8 @@ inline float max_of(const float* x, int n) {
         float lane[kReduceLanes];
         for (int l = 0; l < kReduceLanes; ++l) lane[l] = x[l];
         // `omp simd`: without it GCC 12 keeps the 16 lanes in 16 scalar registers, one vmaxss
-        // each, and attention's softmax spent more time on its max than on its exps.
+        // each, and a row softmax (attention's, by rows until 2b4f6c1) spent more time on its max
+        // than on its exps.
         for (j = kReduceLanes; j + kReduceLanes <= n; j += kReduceLanes)
 #pragma omp simd
             for (int l = 0; l < kReduceLanes; ++l) lane[l] = std::max(lane[l], x[j + l]);
