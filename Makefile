@@ -25,7 +25,7 @@ TEST_OBJ := $(TEST_SRC:%.cpp=$(BUILD)/%.o)
 CORPUS_DIR ?=
 DATA       := data/tinyshakespeare.txt
 
-.PHONY: all test sanitize run reproduce data bench gemm-ab kernel-alone step-ab clean help loc check-doctest
+.PHONY: all test sanitize run reproduce data bench gemm-ab kernel-alone core-balance step-ab clean help loc check-doctest
 
 ## all: optimised build of build/glulab (the default)
 all: $(BUILD)/glulab
@@ -72,6 +72,12 @@ kernel-alone:
 	mkdir -p $(BUILD)
 	$(CXX) $(CXXSTD) $(MATH) $(CXXFLAGS) -fopenmp -Iinclude experiments/kernel_alone.cpp src/ops/peak.cpp -o $(BUILD)/kernel_alone
 	$(BUILD)/kernel_alone $(or $(REPS),41)
+
+## core-balance: do the cores run at the same speed side by side? (the FMA peak's loop on every thread at once, REPS runs x 3)
+core-balance:
+	mkdir -p $(BUILD)
+	$(CXX) $(CXXSTD) $(MATH) $(CXXFLAGS) -fopenmp -Iinclude experiments/core_balance.cpp -o $(BUILD)/core_balance
+	$(BUILD)/core_balance $(or $(REPS),60)
 
 ## step-ab: paired whole training steps of the library at revision REV against the working tree's (PRESET, FFN, THREADS, STEPS; BASE_THREADS: REV's steps on that many threads)
 step-ab:
