@@ -4,16 +4,37 @@
 #include <atomic>
 #include <new>
 
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
 namespace glulab {
 
 namespace {
 thread_local BufferPool* t_active_pool = nullptr;  // set only by a BufferPoolScope
 std::atomic<long> g_heap_allocations{0};            // instrumentation only
+
+// A buffer from the heap; big ones on huge pages (see kHugePageFrom in buffer_pool.h).
+void* heap_allocate(size_t bytes) {
+    if (bytes < kHugePageFrom) return ::operator new(bytes);
+    void* p = ::operator new(bytes, std::align_val_t{kHugePage});
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    madvise(p, (bytes + kHugePage - 1) / kHugePage * kHugePage, MADV_HUGEPAGE);  // a hint: may be refused
+#endif
+    return p;
+}
+
+void heap_free(void* p, size_t bytes) {
+    if (bytes < kHugePageFrom)
+        ::operator delete(p);
+    else
+        ::operator delete(p, std::align_val_t{kHugePage});
+}
 }  // namespace
 
 BufferPool::~BufferPool() {
     for (auto& [bytes, buffers] : held_)
-        for (void* p : buffers) ::operator delete(p);
+        for (void* p : buffers) heap_free(p, bytes);
 }
 
 void* BufferPool::take(size_t bytes) {
@@ -38,14 +59,14 @@ void* allocate_storage(size_t bytes) {
     if (t_active_pool)
         if (void* p = t_active_pool->take(bytes)) return p;
     g_heap_allocations.fetch_add(1, std::memory_order_relaxed);
-    return ::operator new(bytes);
+    return heap_allocate(bytes);
 }
 
 void free_storage(void* p, size_t bytes) {
     if (t_active_pool)
         t_active_pool->give(p, bytes);
     else
-        ::operator delete(p);
+        heap_free(p, bytes);
 }
 
 long heap_storage_allocations() { return g_heap_allocations.load(); }

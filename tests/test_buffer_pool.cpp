@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 #include <omp.h>
 
+#include <cstdint>
 #include <optional>
 
 #include "glulab/buffer_pool.h"
@@ -18,8 +19,8 @@ using namespace glulab::testing;
 TEST_CASE("buffer pool: a buffer given back is taken again only for its exact size") {
     BufferPool pool;
     CHECK(pool.take(64) == nullptr);  // nothing held yet
-    void* a = ::operator new(64);
-    void* b = ::operator new(128);
+    void* a = allocate_storage(64);
+    void* b = allocate_storage(128);
     pool.give(a, 64);
     pool.give(b, 128);
     CHECK(pool.held_bytes() == 192);
@@ -28,7 +29,32 @@ TEST_CASE("buffer pool: a buffer given back is taken again only for its exact si
     CHECK(pool.take(64) == nullptr);  // given once, taken once
     CHECK(pool.held_bytes() == 128);
     CHECK(pool.reused() == 1);
-    ::operator delete(a);  // b stays held: the pool's destructor frees it (AddressSanitizer checks)
+    free_storage(a, 64);  // no scope open: back to the heap. b stays held: the pool's destructor frees it
+}
+
+namespace {
+bool on_huge_page_boundary(const float* p) { return reinterpret_cast<std::uintptr_t>(p) % kHugePage == 0; }
+}  // namespace
+
+TEST_CASE("buffer pool: buffers of kHugePageFrom bytes or more start on a 2 MiB boundary, pooled or not") {
+    const int floats = static_cast<int>(kHugePageFrom / sizeof(float));  // exactly the threshold
+    {
+        Tensor big = Tensor::empty({floats});
+        CHECK(on_huge_page_boundary(big.data()));
+    }
+    BufferPool pool;
+    {
+        BufferPoolScope reuse(pool);
+        { Tensor big = Tensor::empty({3, floats}); }  // from the heap, held by the pool
+        Tensor again = Tensor::empty({3, floats});      // the held one
+        CHECK(pool.reused() == 1);
+        CHECK(on_huge_page_boundary(again.data()));
+        Tensor bigger = Tensor::empty({floats + 1});  // not a multiple of the page
+        CHECK(on_huge_page_boundary(bigger.data()));
+    }
+    // The buffers went back to `pool`, whose destructor frees them as they were allocated (aligned);
+    // AddressSanitizer (make sanitize) checks that every new meets its own kind of delete.
+    CHECK(pool.held_bytes() == 3 * kHugePageFrom + kHugePageFrom + sizeof(float));
 }
 
 TEST_CASE("buffer pool: a scope routes this thread's tensor storage through the pool, then restores") {

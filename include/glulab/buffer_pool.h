@@ -11,18 +11,32 @@
 //
 // Only the thread that opened the scope uses the pool (as with ProfileScope, profile.h), so the
 // pool needs no lock; OpenMP workers, and every thread when no scope is open, go to the heap.
-// Every buffer comes from ::operator new, pooled or not, so a buffer may be given back with or
-// without a scope open, whichever thread took it.
+// Every buffer comes from the heap the same way, pooled or not (by its size: see kHugePageFrom),
+// so a buffer may be given back with or without a scope open, whichever thread took it.
 //
 // Exact sizes, no rounding: the steps repeat exactly, so rounding would only cost memory. The
 // price is that a size asked for once (the last, shorter validation batch) stays held until the
 // pool is destroyed; the pool frees all it holds then.
+//
+// Big buffers (kHugePageFrom bytes or more: every activation of the small preset) start on a
+// 2 MiB boundary and ask Linux for transparent huge pages (madvise; a hint, which the system may
+// refuse). A huge page takes one TLB entry where 4 KiB pages take 512, and gemm and attention
+// read their operands by rows far apart. Whole small-preset training steps ran 1.048 (2 threads)
+// and 1.052 (1 thread) times as fast (make step-ab REV=7661800), and resident memory went from
+// 1.11 to 1.24 times what training needs (a buffer takes whole pages). The bits are the same
+// (experiments/results/speed/huge-pages-7661800.md).
 #pragma once
 #include <cstddef>
 #include <unordered_map>
 #include <vector>
 
 namespace glulab {
+
+constexpr size_t kHugePage = size_t{2} << 20;      // x86-64's large page, 2 MiB
+// Buffers this big or bigger are put on huge pages: a buffer takes whole pages, so this bounds
+// the memory added to a third of the buffer (1.5 MiB is the small preset's (B T, d) activation;
+// the tiny preset's biggest buffers, 1 MiB, would take twice their size and stay on 4 KiB pages).
+constexpr size_t kHugePageFrom = size_t{3} << 19;
 
 class BufferPool {
 public:
@@ -33,7 +47,7 @@ public:
 
     // A held buffer of exactly `bytes`, now the caller's; nullptr if none is held.
     void* take(size_t bytes);
-    // Holds `p` (from ::operator new, `bytes` long) for a later take(bytes).
+    // Holds `p` (from allocate_storage(bytes)) for a later take(bytes).
     void give(void* p, size_t bytes);
 
     size_t held_bytes() const { return held_bytes_; }  // given and not taken again
