@@ -11,8 +11,9 @@
 // threads lose about half the gap between them against a perfect split.
 //
 // Prints, for three batches of REPS side-by-side runs (one process, one team), the median and
-// quartiles of slowest / fastest per run, and how often each thread was the faster one: which
-// core is faster can change from batch to batch, as the host moves the virtual cores around.
+// quartiles of slowest / fastest per run, and how often each thread was the faster one. Which
+// core is faster can change as the host moves the virtual cores around: here it changed between
+// runs of the program, not between the batches of one (experiments/results/speed/core-balance.md).
 #include <omp.h>
 
 #include <chrono>
