@@ -7,9 +7,9 @@
 #include <optional>
 
 #include "glulab/buffer_pool.h"
+#include "glulab/data.h"
 #include "glulab/model.h"
 #include "glulab/optim.h"
-#include "glulab/rng.h"
 #include "glulab/train.h"
 #include "thread_count.h"
 
@@ -100,15 +100,10 @@ Run train_tiny(long steps, bool pooled) {
     std::optional<BufferPoolScope> scope;
     if (pooled) scope.emplace(pool);
     Rng rng(6);
-    Batch batch{16, model.config().ctx, {}, {}};
+    Batch batch;
     Run run;
     for (long s = 0; s < steps; ++s) {
-        batch.tokens.resize(static_cast<size_t>(batch.B) * batch.T);
-        batch.targets.resize(batch.tokens.size());
-        for (size_t i = 0; i < batch.tokens.size(); ++i) {
-            batch.tokens[i] = static_cast<int>(rng.below(kVocab));
-            batch.targets[i] = static_cast<int>(rng.below(kVocab));
-        }
+        random_batch(rng, 16, model.config().ctx, batch);
         const StepResult r = train_step(model, optimizer, batch, 1e-3f, 1.0);
         run.losses.push_back(r.loss);
         run.grad_norms.push_back(r.grad_norm);

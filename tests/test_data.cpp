@@ -1,6 +1,7 @@
-// test_data.cpp — the 90/10 split, training windows and the spec's validation windows.
+// test_data.cpp — the 90/10 split, training windows, the spec's validation windows and random batches.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "glulab/data.h"
@@ -50,4 +51,29 @@ TEST_CASE("data: training windows are shifted by one, in range, and reproducible
         for (int i = 0; i < 40; ++i)
             if (i % 10 != 9) CHECK(x.targets[i] == x.tokens[i + 1]);
     }
+}
+
+TEST_CASE("data: random batches are next-byte windows of any byte, reproducible from the seed, reusing memory") {
+    Rng a(7), b(7);
+    Batch x, y;
+    random_batch(a, 3, 50, x);
+    random_batch(b, 3, 50, y);
+    CHECK(x.B == 3);
+    CHECK(x.T == 50);
+    REQUIRE(x.tokens.size() == 150);
+    REQUIRE(x.targets.size() == 150);
+    CHECK(x.tokens == y.tokens);
+    CHECK(x.targets == y.targets);
+    std::vector<bool> seen(256, false);
+    for (int i = 0; i < 150; ++i) {
+        CHECK((x.tokens[i] >= 0 && x.tokens[i] < 256));
+        seen[x.tokens[i]] = true;
+        if (i % 50 != 49) CHECK(x.targets[i] == x.tokens[i + 1]);
+    }
+    CHECK(std::count(seen.begin(), seen.end(), true) > 100);  // 150 draws of 256 values: about 113 distinct
+    const int* before = x.tokens.data();
+    random_batch(a, 2, 50, x);  // smaller: no new memory
+    CHECK(x.tokens.data() == before);
+    CHECK(x.tokens.size() == 100);
+    CHECK(x.tokens != std::vector<int>(y.tokens.begin(), y.tokens.begin() + 100));  // the next draws
 }

@@ -44,6 +44,8 @@ std::shared_ptr<Trainer> make_trainer(const std::string& preset, const std::stri
 int context(const Trainer& t) { return t.model.config().ctx; }
 
 // The recipe's step on B windows of random bytes (as `glulab bench`), at a fixed learning rate.
+// The batch is filled here, not by glulab::random_batch, because this file is also built against
+// older revisions of the library, from before that function existed.
 double timed_step(Trainer& t, int B) {
     const int T = context(t);
     glulab::Batch batch;

@@ -41,6 +41,11 @@ private:
     Rng rng_;
 };
 
+// Fills `batch` with B windows of T + 1 uniformly random bytes (T inputs, their T next-byte
+// targets), reusing its vectors' memory: the input of `glulab bench` and of tests that time or
+// count a training step without a corpus.
+void random_batch(Rng& rng, int B, int T, Batch& batch);
+
 // Validation window i reads val[iT, iT+T) and predicts val[iT+1, iT+T+1), for
 // i = 0 .. floor((n_val - 1) / T) - 1. Returns those windows grouped into batches of at most B.
 std::vector<Batch> validation_batches(const std::vector<uint8_t>& val, int T, int B);

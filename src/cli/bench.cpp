@@ -81,24 +81,6 @@ double median(std::vector<double> x) {
     return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
 }
 
-// Fills b with B random windows of T + 1 bytes: T inputs and their T next-byte targets. Reuses
-// b's vectors, as the training loop does.
-void random_batch(Rng& rng, int B, int T, Batch& b) {
-    b.B = B;
-    b.T = T;
-    b.tokens.resize(static_cast<size_t>(B) * T);
-    b.targets.resize(b.tokens.size());
-    for (int i = 0; i < B; ++i) {
-        int byte = static_cast<int>(rng.below(kVocab));  // window position 0
-        for (int t = 0; t < T; ++t) {
-            const size_t at = static_cast<size_t>(i) * T + t;
-            b.tokens[at] = byte;
-            byte = static_cast<int>(rng.below(kVocab));  // position t + 1
-            b.targets[at] = byte;
-        }
-    }
-}
-
 struct BenchRun {
     std::vector<double> step_s;  // the timed steps, in seconds
     Profiler profiler;           // the timed steps' ops

@@ -48,6 +48,21 @@ void BatchSampler::next(Batch& b) {
     }
 }
 
+void random_batch(Rng& rng, int B, int T, Batch& b) {
+    b.B = B;
+    b.T = T;
+    b.tokens.resize(static_cast<size_t>(B) * T);
+    b.targets.resize(b.tokens.size());
+    for (int row = 0; row < B; ++row) {
+        int byte = static_cast<int>(rng.below(256));  // any byte: window position 0
+        for (int t = 0; t < T; ++t) {
+            b.tokens[row * T + t] = byte;
+            byte = static_cast<int>(rng.below(256));  // position t + 1
+            b.targets[row * T + t] = byte;
+        }
+    }
+}
+
 std::vector<Batch> validation_batches(const std::vector<uint8_t>& val, int T, int B) {
     const size_t windows = (val.size() - 1) / T;
     std::vector<Batch> batches;
