@@ -64,10 +64,11 @@ void Model::init(uint64_t seed) {
 
 Tensor Model::logits(const std::vector<int>& tokens, int B, int T) const {
     if (T < 1 || T > config_.ctx)
-        throw std::invalid_argument("model: sequence length " + std::to_string(T) + " outside 1.." + std::to_string(config_.ctx));
+        throw std::invalid_argument("model: sequence length " + std::to_string(T) + " outside 1.." +
+                                    std::to_string(config_.ctx));
     if (B < 1 || tokens.size() != static_cast<size_t>(B) * T)
-        throw std::invalid_argument("model: expected " + std::to_string(B) + " x " + std::to_string(T) + " tokens, got " +
-                                    std::to_string(tokens.size()));
+        throw std::invalid_argument("model: expected " + std::to_string(B) + " x " + std::to_string(T) +
+                                    " tokens, got " + std::to_string(tokens.size()));
     // Positions 0..T-1 are the first T rows of P: a (T, d) view when T < ctx.
     std::vector<int> positions(T);
     for (int t = 0; t < T; ++t) positions[t] = t;

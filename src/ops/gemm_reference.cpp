@@ -15,8 +15,8 @@ namespace glulab {
 void gemm_reference(bool trans_a, bool trans_b, int M, int N, int K, const float* A, int lda, const float* B,
                     int ldb, float* C, int ldc, bool accumulate) {
     // op(A)[i][k] and op(B)[k][j] read the stored matrices in place; a transpose swaps the indices.
-    auto a_at = [&](int i, int k) { return trans_a ? A[static_cast<long>(k) * lda + i] : A[static_cast<long>(i) * lda + k]; };
-    auto b_at = [&](int k, int j) { return trans_b ? B[static_cast<long>(j) * ldb + k] : B[static_cast<long>(k) * ldb + j]; };
+    auto a_at = [&](long i, long k) { return trans_a ? A[k * lda + i] : A[i * lda + k]; };
+    auto b_at = [&](long k, long j) { return trans_b ? B[j * ldb + k] : B[k * ldb + j]; };
     for (int i = 0; i < M; ++i) {
         for (int j = 0; j < N; ++j) {
             float sum = 0.0f;
