@@ -62,13 +62,13 @@ Tensor rmsnorm(const Tensor& x, const Tensor& g, float eps) {
         const float* dy = out.grad.data();  // (..., d)
         const long nrows = static_cast<long>(inv_rms.size());
         const bool want_dx = x.requires_grad(), want_dg = g.requires_grad();
-        const TensorImpl::GradBuffer dx = want_dx ? x.impl()->grad_buffer() : TensorImpl::GradBuffer{};  // (..., d)
+        const TensorImpl::GradBuffer dx = want_dx ? x.impl()->grad_buffer() : TensorImpl::GradBuffer{};
         const long chunks = (nrows + kRowsPerChunk - 1) / kRowsPerChunk;
         Storage dg_parts(want_dg ? chunks * d : 0);  // (chunks, d)
 #pragma omp parallel for schedule(static) if (x.numel() > kParallelMinElements)
         for (long chunk = 0; chunk < chunks; ++chunk) {
-            float* part = dg_parts.data() + chunk * d;
-            if (want_dg) std::fill(part, part + d, 0.0f);
+            float* part = want_dg ? dg_parts.data() + chunk * d : nullptr;  // (d): this chunk's part of dg
+            if (part) std::fill(part, part + d, 0.0f);
             for (long row = chunk * kRowsPerChunk; row < std::min(nrows, (chunk + 1) * kRowsPerChunk); ++row) {
                 const float* xr = xv + row * d;
                 const float* dyr = dy + row * d;
@@ -81,7 +81,7 @@ Tensor rmsnorm(const Tensor& x, const Tensor& g, float eps) {
                     store_grad(dx.data + row * d, d, dx.accumulate,
                                [&](long j) { return r * (gv[j] * dyr[j] - (xr[j] * r) * c); });
                 }
-                if (want_dg)
+                if (part)
                     for (int j = 0; j < d; ++j) part[j] += dyr[j] * (xr[j] * r);
             }
         }
