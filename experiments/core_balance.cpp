@@ -18,7 +18,6 @@
 
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <vector>
 
 #include "../src/ops/peak.cpp"
@@ -44,11 +43,8 @@ std::vector<double> side_by_side(int threads, std::vector<float>& sink) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    const int reps = argc > 1 ? std::atoi(argv[1]) : 60;
-    if (reps < 3) {
-        std::fprintf(stderr, "core_balance: REPS must be at least 3, got %s\n", argv[1]);
-        return 2;
-    }
+    const int reps = reps_argument(argc, argv, 60, "core_balance");
+    if (reps == 0) return 2;
     const int threads = omp_get_max_threads();
     if (threads < 2) {
         std::fprintf(stderr, "core_balance: needs at least 2 threads (OMP_NUM_THREADS), got %d\n", threads);

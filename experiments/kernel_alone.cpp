@@ -18,7 +18,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <vector>
 
 #include "../src/ops/gemm.cpp"
@@ -45,11 +44,8 @@ double kernel_gflops(const float* a, const float* b, int panels, float* c, int c
 }  // namespace
 
 int main(int argc, char** argv) {
-    const int reps = argc > 1 ? std::atoi(argv[1]) : 41;
-    if (reps < 3) {
-        std::fprintf(stderr, "kernel_alone: REPS must be at least 3, got %s\n", argv[1]);
-        return 2;
-    }
+    const int reps = reps_argument(argc, argv, 41, "kernel_alone");
+    if (reps == 0) return 2;
     constexpr int kPanelsL2 = 24;
     // 64-byte aligned, as the product's packed B is: gemm's own scratch areas (gemm.cpp), with
     // four floats of slack for the misaligned feed. Small values, so the sums stay far from overflow.
