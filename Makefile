@@ -25,7 +25,7 @@ TEST_OBJ := $(TEST_SRC:%.cpp=$(BUILD)/%.o)
 CORPUS_DIR ?=
 DATA       := data/tinyshakespeare.txt
 
-.PHONY: all test sanitize run reproduce data bench gemm-ab kernel-alone core-balance step-ab clean help loc check-doctest
+.PHONY: all test sanitize run reproduce data bench vs-pytorch gemm-ab kernel-alone core-balance step-ab clean help loc check-doctest
 
 ## all: optimised build of build/glulab (the default)
 all: $(BUILD)/glulab
@@ -129,6 +129,10 @@ reproduce: all data
 ## bench: the standard speed table (tiny and small, relu and swiglu, 1 and 2 threads; ROUNDS=3 times, medians)
 bench: all
 	sh experiments/bench.sh
+
+## vs-pytorch: glulab against PyTorch on this machine, the bench set paired (needs Debian's python3-torch)
+vs-pytorch: all
+	sh experiments/vs_pytorch.sh
 
 ## loc: lines of code, to keep any size claim in the README true
 loc:
