@@ -36,7 +36,8 @@ struct Shape {
     bool trans_a, trans_b;
 };
 
-// The small preset (d 192, d_ff 512, B T = 2048): each layer's products, forward and backward.
+// The small preset (d 192, B T = 2048): each layer's products, forward and backward, with
+// d_ff 512 (the gated variants) and d_ff 768 (ReLU, GELU, Swish).
 const Shape kShapes[] = {
     {"x W (q, k, v, o)", 2048, 192, 192, false, false},
     {"x W (FFN in)", 2048, 512, 192, false, false},
@@ -47,6 +48,12 @@ const Shape kShapes[] = {
     {"X^T dY (q, k, v, o)", 192, 192, 2048, true, false},
     {"X^T dY (FFN in)", 192, 512, 2048, true, false},
     {"X^T dY (FFN out)", 512, 192, 2048, true, false},
+    {"x W (FFN in, 768)", 2048, 768, 192, false, false},
+    {"x W (FFN out, 768)", 2048, 192, 768, false, false},
+    {"dY W^T (FFN in, 768)", 2048, 192, 768, false, true},
+    {"dY W^T (FFN out, 768)", 2048, 768, 192, false, true},
+    {"X^T dY (FFN in, 768)", 192, 768, 2048, true, false},
+    {"X^T dY (FFN out, 768)", 768, 192, 2048, true, false},
 };
 
 void compare(const Shape& s, int reps) {

@@ -13,6 +13,10 @@ fused attention), in PyTorch's fastest configuration on Debian: python3-torch wi
 build of OpenBLAS (package libopenblas0-openmp). Threads are set with torch.set_num_threads.
 
     /usr/bin/python3 experiments/pytorch_baseline.py --preset small --ffn swiglu --threads 2
+
+With --matmul it times torch.mm (that is, OpenBLAS) on the small preset's training products instead,
+in the three forms training needs, as a yardstick for glulab's gemm benchmark
+(./build/run_tests -tc='gemm: benchmark*' --no-skip): one line per product, the median GFLOP/s.
 """
 import argparse
 import json
@@ -94,6 +98,34 @@ def learning_rate(s, steps):
     return 1e-4 + 0.5 * (1e-3 - 1e-4) * (1 + math.cos(math.pi * (s - 100) / max(1, steps - 1 - 100)))
 
 
+# The small preset's products (B T = 2048, d = 192, d_ff = 512 or 768): name, M, N, K, A and B
+# stored transposed or not, as in glulab's gemm benchmark.
+MATMUL_SHAPES = [
+    ("x W", 2048, 192, 192, False, False), ("x W", 2048, 512, 192, False, False),
+    ("x W", 2048, 768, 192, False, False), ("x W", 2048, 192, 512, False, False),
+    ("x W", 2048, 192, 768, False, False), ("dY W^T", 2048, 192, 192, False, True),
+    ("dY W^T", 2048, 192, 512, False, True), ("dY W^T", 2048, 512, 192, False, True),
+    ("dY W^T", 2048, 192, 768, False, True), ("X^T dY", 192, 192, 2048, True, False),
+    ("X^T dY", 192, 512, 2048, True, False), ("X^T dY", 512, 192, 2048, True, False),
+    ("X^T dY", 192, 768, 2048, True, False), ("X^T dY", 768, 192, 2048, True, False),
+]
+
+
+def time_matmuls(threads, reps):
+    for name, M, N, K, trans_a, trans_b in MATMUL_SHAPES:
+        a = torch.randn(K, M).t() if trans_a else torch.randn(M, K)
+        b = torch.randn(N, K).t() if trans_b else torch.randn(K, N)
+        c = torch.empty(M, N)
+        times = []
+        for r in range(reps + 5):  # the first 5 warm up
+            start = time.perf_counter()
+            torch.mm(a, b, out=c)
+            times.append(time.perf_counter() - start)
+        gflops = 2 * M * N * K / statistics.median(times[5:]) / 1e9
+        print(json.dumps({"framework": f"pytorch {torch.__version__}", "product": name, "M": M, "N": N, "K": K,
+                          "threads": threads, "gflops": round(gflops, 1)}))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--preset", default="small", choices=PRESETS)
@@ -102,11 +134,14 @@ def main():
     ap.add_argument("--steps", type=int, default=20, help="timed steps (default 20)")
     ap.add_argument("--warmup", type=int, default=3, help="untimed steps first (default 3)")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--matmul", action="store_true", help="time torch.mm on the small preset's products instead")
     args = ap.parse_args()
     if args.threads < 1 or args.steps < 1 or args.warmup < 0:
         sys.exit("error: --threads and --steps must be at least 1, --warmup at least 0")
 
     torch.set_num_threads(args.threads)
+    if args.matmul:
+        return time_matmuls(args.threads, max(args.steps, 50))
     torch.manual_seed(args.seed)
     model = Model(args.preset, args.ffn)
     decayed = [p for name, p in model.named_parameters() if not name.split(".")[-1].startswith("g")]
