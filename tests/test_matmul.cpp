@@ -2,8 +2,9 @@
 //
 // The fast gemm is tested on the sizes where blocked kernels go wrong: 1, odd sizes, one either
 // side of the vector width (16), the register tiles (12 x 32, and 8 x 48 when N is a multiple of
-// 48 but not of 32), the cache blocks (KC 256, NC 768), leading dims wider than the matrix, every
-// transpose combination, with and without accumulate.
+// 48 but not of 32), the cache blocks (KC 256, NC 768; a sum of up to 512 terms is one slice when
+// its packed B fits the budget, a longer one is cut into slices of 256), leading dims wider than
+// the matrix, every transpose combination, with and without accumulate.
 // The benchmark at the end is skipped by default: run it with
 //   ./build/run_tests -tc='gemm: benchmark*' --no-skip
 #include <doctest/doctest.h>
@@ -103,22 +104,25 @@ TEST_CASE("gemm: matches gemm_reference on awkward sizes, every transpose, accum
             check_against_reference(ta, tb, 17, 33, 15, false, rng, 5);
             check_against_reference(ta, tb, 31, 100, 63, true, rng, 16);
             // Exactly one register tile wide (B is then read in place when stored K x N), and one
-            // tile of A rows; with K past one KC slice.
+            // tile of A rows; with K in one long slice (300), and past one (600).
             check_against_reference(ta, tb, 45, 32, 300, (n++ % 2) == 1, rng);
+            check_against_reference(ta, tb, 45, 32, 600, (n++ % 2) == 1, rng);
             check_against_reference(ta, tb, 12, 32, 32, false, rng);
             check_against_reference(ta, tb, 12, 64, 16, true, rng);
             // ... with B's rows further apart than 32 (read in place all the same), and A rows of
             // at most 64 floats further apart than K (read in place when N > 32).
-            check_against_reference(ta, tb, 45, 32, 300, (n++ % 2) == 1, rng, 7);
+            check_against_reference(ta, tb, 45, 32, 600, (n++ % 2) == 1, rng, 7);
             check_against_reference(ta, tb, 64, 128, 32, (n++ % 2) == 1, rng, 160);
             check_against_reference(ta, tb, 30, 100, 64, (n++ % 2) == 1, rng, 3);
             // A last panel exactly half full (16 of 32 columns with AVX-512, 8 of 16 with AVX2),
             // which is computed in place by the one-vector kernel (N = 48, the tiny preset's d,
             // takes 8 x 48 tiles instead with AVX-512: see the test of those below).
             for (int half : {16, 48, 80, 8, 24}) check_against_reference(ta, tb, 29, half, 50, (n++ % 2) == 1, rng);
-            // Across the cache blocks: K past one KC slice, N past one NC block, and a C too big
-            // to stay in L2 (M x N > 2^18), whose K slices are then packed in groups.
+            // Across the cache blocks: K in one long slice (383, 260) and past it (583, 600), N
+            // past one NC block, and a C too big to stay in L2 (M x N > 2^18), whose K slices are
+            // then packed in groups.
             check_against_reference(ta, tb, 257, 191, 383, (n++ % 2) == 1, rng);
+            check_against_reference(ta, tb, 257, 191, 583, (n++ % 2) == 1, rng);
             check_against_reference(ta, tb, 13, 800, 600, true, rng, 3);
             if (ta == tb) check_against_reference(ta, tb, 1100, 240, 260, (n++ % 2) == 1, rng);
         }
@@ -171,8 +175,10 @@ TEST_CASE("gemm: bit-identical results with 1 and 2 OpenMP threads") {
     Rng rng(3);
     for (bool ta : {false, true})
         for (bool tb : {false, true}) {
-            // C in L2 (threads keep their row panels over all slices), and C too big for it.
-            for (const auto& [M, N, K] : {std::array<int, 3>{257, 191, 383}, std::array<int, 3>{1100, 240, 300}}) {
+            // C in L2 (threads keep their row panels over all slices), and C too big for it; K in
+            // one long slice (383, 300) and in several (583, 600).
+            for (const auto& [M, N, K] : {std::array<int, 3>{257, 191, 383}, std::array<int, 3>{1100, 240, 300},
+                                          std::array<int, 3>{257, 191, 583}, std::array<int, 3>{1100, 240, 600}}) {
                 const std::vector<float> A = random_values(static_cast<size_t>(M) * K, rng);
                 const std::vector<float> B = random_values(static_cast<size_t>(K) * N, rng);
                 std::vector<float> C1(static_cast<size_t>(M) * N), C2(C1.size());

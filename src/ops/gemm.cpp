@@ -107,7 +107,7 @@ constexpr int kMR = 4;  // the portable kernel: plain loops the compiler may vec
 constexpr int kNR = 8;
 constexpr const char* kKernelName = "scalar 4x8 (KC 256, NC 768)";
 #endif
-constexpr int kKC = 256;  // slice of the sum: the A panel (MR x KC) fits L1
+constexpr int kKC = 256;  // slice of the sum: the A panel (MR x KC) fits L1 (but see slice_length)
 constexpr int kNC = 768;  // block of columns: the packed B block (KC x NC) fits L2
 constexpr int kBBudget = 256 * 1024;  // floats (1 MB): packed B of a group of slices, see the top
 constexpr int kShortRow = 64;         // floats: A panels with rows this short are read in place
@@ -126,6 +126,19 @@ constexpr int kWideMR = kMR, kWideNR = kNR;  // 3 vectors x 6 rows would not fit
 #endif
 
 bool wide_tiles(int N) { return N % kNR != 0 && N % kWideNR == 0; }
+
+// The length of the sum's slices: kKC, or the whole sum in one slice when K is at most 2 kKC and
+// the packed B block of that slice (K x NC) still fits the group budget. A product with K = 512
+// (the small preset's x W2 and dY W^T of the gated FFN's input matrices) then reads its A, one
+// contiguous block, in place: a 12 x 512 panel (24 KB) stays in L1. As two slices of 256, its
+// rows 2 KB apart would share L1 sets, so each panel was copied first, and C was read and
+// written twice. make gemm-ab on AMD Zen 4 (L1 32 KB): those products 1.12-1.17x as fast, the
+// others unchanged. The length depends on K and N only, never on the threads: the bits of C
+// stay the same for any thread count.
+int slice_length(int K, int N) {
+    const long block = static_cast<long>(K) * std::min(N, kNC);
+    return K <= 2 * kKC && block <= kBBudget ? K : kKC;
+}
 
 // Below this many multiply-adds a product runs on one thread: starting and joining a team costs
 // a few microseconds, as long as ~2^20 multiply-adds take (and far more on a busy machine).
@@ -372,23 +385,23 @@ void pack_b_transposed_panel(const float* src, long ldb, int cols, int kc, float
 }
 
 // Packs op(B)[pc0:pc_end, jc:jc+nc] slice by slice in one pass, shared among the threads when
-// `parallel`: slice s (rows pc0 + s kKC ..) at dst + s * kKC * panels * NR, each slice as above.
+// `parallel`: slice s (rows pc0 + s slice ..) at dst + s * slice * panels * NR, each slice as above.
 template <int NR>
-void pack_b_slices(bool trans_b, const float* B, long ldb, int pc0, int pc_end, int jc, int nc, float* dst,
-                   bool parallel) {
+void pack_b_slices(bool trans_b, const float* B, long ldb, int pc0, int pc_end, int slice, int jc, int nc,
+                   float* dst, bool parallel) {
     const int panels = (nc + NR - 1) / NR;
-    const long slice_stride = static_cast<long>(kKC) * panels * NR;
-    auto slice_rows = [&](int s) { return std::min(kKC, pc_end - (pc0 + s * kKC)); };  // kc of slice s
+    const long slice_stride = static_cast<long>(slice) * panels * NR;
+    auto slice_rows = [&](int s) { return std::min(slice, pc_end - (pc0 + s * slice)); };  // kc of slice s
     if (!trans_b) {
         for_range(pc_end - pc0, parallel, [&](int kk) {
-            const int s = kk / kKC, k = kk % kKC;
+            const int s = kk / slice, k = kk % slice;
             pack_b_row<NR>(B + (pc0 + kk) * ldb + jc, nc, slice_rows(s), dst + s * slice_stride + k * NR);
         });
     } else {
-        const int slices = (pc_end - pc0 + kKC - 1) / kKC;
+        const int slices = (pc_end - pc0 + slice - 1) / slice;
         for_range(slices * panels, parallel, [&](int u) {
             const int s = u / panels, p = u % panels, kc = slice_rows(s);
-            pack_b_transposed_panel<NR>(B + (jc + p * NR) * ldb + pc0 + s * kKC, ldb, std::min(NR, nc - p * NR), kc,
+            pack_b_transposed_panel<NR>(B + (jc + p * NR) * ldb + pc0 + s * slice, ldb, std::min(NR, nc - p * NR), kc,
                                         dst + s * slice_stride + static_cast<long>(p) * kc * NR);
         });
     }
@@ -437,23 +450,23 @@ thread_local Scratch t_packed_a_slices;  // a transposed A's slices, owned by th
 // pc..pc+kc of A are contiguous, so they are read in order, one whole row of M floats at a time,
 // and dealt out MR floats to each row panel. (Packed panel by panel, each panel read MR floats
 // from each of kc rows M floats apart; the prefetcher followed that badly, and the packing took
-// a quarter of the time of X^T dY, the weight gradients.) Layout: slice s (rows pc0 + s kKC..),
+// a quarter of the time of X^T dY, the weight gradients.) Layout: slice s (rows pc0 + s slice..),
 // row panel ip, row k of the slice: dst[s * M_panels + ip * kc * MR + k * MR + r], with
-// M_panels = a_slice_floats(row_panels, MR) = row_panels * kKC * MR floats per whole slice; a
-// short last slice has the same stride.
-long a_slice_floats(int row_panels, int mr) { return static_cast<long>(row_panels) * kKC * mr; }
+// M_panels = a_slice_floats(row_panels, MR, slice) = row_panels * slice * MR floats per whole
+// slice; a short last slice has the same stride.
+long a_slice_floats(int row_panels, int mr, int slice) { return static_cast<long>(row_panels) * slice * mr; }
 
 template <int MR>
-void pack_a_slices(const float* A, long lda, int M, int pc0, int pc_end, float* dst, bool parallel) {
+void pack_a_slices(const float* A, long lda, int M, int pc0, int pc_end, int slice, float* dst, bool parallel) {
     const int row_panels = (M + MR - 1) / MR;
-    const long slice_stride = a_slice_floats(row_panels, MR);
+    const long slice_stride = a_slice_floats(row_panels, MR, slice);
     for_range(pc_end - pc0, parallel, [&](int kk) {
-        const int s = kk / kKC, k = kk % kKC;
-        const int kc = std::min(kKC, pc_end - (pc0 + s * kKC));
+        const int s = kk / slice, k = kk % slice;
+        const int kc = std::min(slice, pc_end - (pc0 + s * slice));
         const float* src = A + static_cast<long>(pc0 + kk) * lda;
-        float* slice = dst + s * slice_stride + static_cast<long>(k) * MR;
+        float* row_k = dst + s * slice_stride + static_cast<long>(k) * MR;  // row k of the slice, panel 0
         for (int ip = 0; ip < row_panels; ++ip)
-            copy_a_row<MR>(src + ip * MR, std::min(MR, M - ip * MR), slice + static_cast<long>(ip) * kc * MR);
+            copy_a_row<MR>(src + ip * MR, std::min(MR, M - ip * MR), row_k + static_cast<long>(ip) * kc * MR);
     });
 }
 
@@ -468,7 +481,8 @@ void gemm_tiled(bool trans_a, bool trans_b, int M, int N, int K, const float* A,
     // its rows are not already one contiguous block (lda = K), or short: rows of at most
     // kShortRow floats (attention's q and dO heads, hd = 32) take 12 x 4 cache lines, which stay
     // in L1 together whatever the stride (12 ways per set), and a copy costs more than it saves.
-    const bool pack_a = N > NR && (trans_a || K > kKC || (lda != K && K > kShortRow));
+    const int slice = slice_length(K, N);
+    const bool pack_a = N > NR && (trans_a || K > slice || (lda != K && K > kShortRow));
     for (int jc = 0; jc < N; jc += kNC) {
         const int nc = std::min(kNC, N - jc);
         const int col_panels = (nc + NR - 1) / NR;
@@ -478,37 +492,38 @@ void gemm_tiled(bool trans_a, bool trans_b, int M, int N, int K, const float* A,
         // X^T dY have K = B T = 2048 rows to sum: 8 slices). Else each row panel goes through
         // the group's slices while its C tile is in L1.
         const bool c_fits_l2 = static_cast<double>(M) * nc <= kBBudget;
-        const int group = std::max(1, kBBudget / (kKC * col_panels * NR));
-        for (int pc0 = 0; pc0 < K; pc0 += group * kKC) {
-            const int pc_end = std::min(K, pc0 + group * kKC);
+        const int group = std::max(1, kBBudget / (slice * col_panels * NR));
+        for (int pc0 = 0; pc0 < K; pc0 += group * slice) {
+            const int pc_end = std::min(K, pc0 + group * slice);
             // A B that is one whole panel wide is read in place, its rows ldb floats apart (see
             // "Packing" at the top): attention's v, k, q and dO heads (T x hd, leading dim d).
             const bool b_in_place = !trans_b && N == NR;
             const long b_row_stride = b_in_place ? ldb : NR;
             float* a_slices = nullptr;
             if (pack_a && trans_a) {
-                const int slices = (pc_end - pc0 + kKC - 1) / kKC;  // this group's, not `group`: K may be shorter
-                a_slices = t_packed_a_slices.get(static_cast<size_t>(slices) * a_slice_floats(row_panels, MR));
-                pack_a_slices<MR>(A, lda, M, pc0, pc_end, a_slices, parallel);
+                const int slices = (pc_end - pc0 + slice - 1) / slice;  // this group's, not `group`: K may be shorter
+                a_slices = t_packed_a_slices.get(static_cast<size_t>(slices) * a_slice_floats(row_panels, MR, slice));
+                pack_a_slices<MR>(A, lda, M, pc0, pc_end, slice, a_slices, parallel);
             }
             float* buffer = nullptr;
             if (!b_in_place) {
                 buffer = t_packed_b.get(static_cast<size_t>(pc_end - pc0) * col_panels * NR);
-                pack_b_slices<NR>(trans_b, B, ldb, pc0, pc_end, jc, nc, buffer, parallel);
+                pack_b_slices<NR>(trans_b, B, ldb, pc0, pc_end, slice, jc, nc, buffer, parallel);
             }
             // Row panel ip of C += its product with slice pc of the sum, while the A block of
             // (next_ip, next_pc), the next call's, is prefetched (next_ip = row_panels: none).
             auto multiply = [&](int ip, int pc, int next_ip, int next_pc) {
                 const int i0 = ip * MR;
                 const int rows = std::min(MR, M - i0);
-                const int kc = std::min(kKC, K - pc);
+                const int kc = std::min(slice, K - pc);
                 const bool add_c = accumulate || pc > 0;  // later slices add onto the earlier ones
                 const float* packed_b =
                     b_in_place ? B + pc * ldb : buffer + static_cast<long>(pc - pc0) * col_panels * NR;
                 const float* a = trans_a ? A + pc * lda + i0 : A + i0 * lda + pc;
                 long a_ld = lda;
                 if (a_slices) {
-                    a = a_slices + (pc - pc0) / kKC * a_slice_floats(row_panels, MR) + static_cast<long>(ip) * kc * MR;
+                    a = a_slices + (pc - pc0) / slice * a_slice_floats(row_panels, MR, slice) +
+                        static_cast<long>(ip) * kc * MR;
                     a_ld = MR;
                 } else if (pack_a) {
                     float* panel = t_packed_a.get(static_cast<size_t>(MR) * kc);
@@ -519,7 +534,7 @@ void gemm_tiled(bool trans_a, bool trans_b, int M, int N, int K, const float* A,
                 for (int p = 0; p < col_panels; ++p) {
                     if (prefetch_next)
                         prefetch_a_block(A, lda, next_ip * MR, std::min(MR, M - next_ip * MR), next_pc,
-                                         std::min(kKC, K - next_pc), p, col_panels);
+                                         std::min(slice, K - next_pc), p, col_panels);
                     const int j0 = jc + p * NR;
                     compute_tile<MR, NR>(rows, std::min(NR, N - j0), trans_a, kc, a, a_ld, packed_b + p * kc * NR,
                                          b_row_stride, C + i0 * ldc + j0, ldc, add_c);
@@ -529,18 +544,18 @@ void gemm_tiled(bool trans_a, bool trans_b, int M, int N, int K, const float* A,
                 const int workers = parallel ? std::min(row_panels, omp_get_max_threads()) : 1;
                 for_range(workers, parallel, [&](int w) {
                     const int first = row_panels * w / workers, last = row_panels * (w + 1) / workers;
-                    for (int pc = pc0; pc < pc_end; pc += kKC)
+                    for (int pc = pc0; pc < pc_end; pc += slice)
                         for (int ip = first; ip < last; ++ip)
                             if (ip + 1 < last)
                                 multiply(ip, pc, ip + 1, pc);
                             else  // then the first panel, next slice (if any)
-                                multiply(ip, pc, pc + kKC < pc_end ? first : row_panels, pc + kKC);
+                                multiply(ip, pc, pc + slice < pc_end ? first : row_panels, pc + slice);
                 });
             } else {  // row panels outer
                 for_range(row_panels, parallel, [&](int ip) {
-                    for (int pc = pc0; pc < pc_end; pc += kKC)
-                        if (pc + kKC < pc_end)
-                            multiply(ip, pc, ip, pc + kKC);
+                    for (int pc = pc0; pc < pc_end; pc += slice)
+                        if (pc + slice < pc_end)
+                            multiply(ip, pc, ip, pc + slice);
                         else
                             multiply(ip, pc, ip + 1, pc0);
                 });
