@@ -34,21 +34,15 @@ kernel=$(field "$("$glulab" bench --peak --threads 1 --json)" kernel)
 printf '%s\n' "$peak_lines" | sed -n 's/^FMA peak, \([0-9]*\) threads*: \([0-9.]*\) GFLOP\/s$/\1 \2/p' > "$probes"
 
 # One line per run: preset ffn threads round tokens/s ms/step GFLOP/s rss needed ratio
-for round in $(seq "$rounds"); do
-  for preset in tiny small; do
-    steps=20; [ "$preset" = tiny ] && steps=50
-    for ffn in relu swiglu; do
-      for t in $threads; do
-        echo "round $round/$rounds: $preset $ffn $t thread(s)" >&2
-        j=$("$glulab" bench --preset "$preset" --ffn "$ffn" --threads "$t" --steps "$steps" --warmup 3 --json)
-        echo "$preset $ffn $t $round $(field "$j" tokens_per_sec) $(field "$j" step_ms) $(field "$j" gflops)" \
-             "$(field "$j" peak_rss_mb) $(field "$j" needed_mb) $(field "$j" memory_ratio)" >> "$runs"
-        echo "$t $(field "$j" peak_gflops_before)" >> "$probes"
-        echo "$t $(field "$j" peak_gflops_after)" >> "$probes"
-      done
-    done
-  done
-done
+run_one() {  # round preset ffn threads steps
+  j=$("$glulab" bench --preset "$2" --ffn "$3" --threads "$4" --steps "$5" --warmup 3 --json)
+  echo "$2 $3 $4 $1 $(field "$j" tokens_per_sec) $(field "$j" step_ms) $(field "$j" gflops)" \
+       "$(field "$j" peak_rss_mb) $(field "$j" needed_mb) $(field "$j" memory_ratio)" >> "$runs"
+  echo "$4 $(field "$j" peak_gflops_before)" >> "$probes"
+  echo "$4 $(field "$j" peak_gflops_after)" >> "$probes"
+}
+. experiments/bench_set.sh
+for_each_run run_one
 
 # Per thread count: the highest probe (MFU's yardstick), the lowest, and how many there were.
 peak_of() { awk -v t="$1" '$1 == t && (max == "" || $2 > max) { max = $2 } END { print max }' "$probes"; }

@@ -26,20 +26,14 @@ number() { printf '%s\n' "$1" | sed -n "s/.*\"$2\": \([0-9.e+-]*\).*/\1/p"; }
 
 torch_version=$("$python" -c 'import torch; print(torch.__version__)')
 load=$(cut -d ' ' -f 1-3 /proc/loadavg)
-for round in $(seq "$rounds"); do
-  for preset in tiny small; do
-    steps=20; [ "$preset" = tiny ] && steps=50
-    for ffn in relu swiglu; do
-      for t in $threads; do
-        echo "round $round/$rounds: $preset $ffn $t thread(s)" >&2
-        ours() { number "$("$glulab" bench --preset "$preset" --ffn "$ffn" --threads "$t" --steps "$steps" --warmup 3 --json)" tokens_per_sec; }
-        theirs() { number "$(OMP_NUM_THREADS=$t "$python" experiments/pytorch_baseline.py --preset "$preset" --ffn "$ffn" --threads "$t" --steps "$steps" --warmup 3)" tokens_per_sec; }
-        if [ $((round % 2)) = 1 ]; then a=$(ours); b=$(theirs); else b=$(theirs); a=$(ours); fi
-        echo "$preset $ffn $t $a $b" >> "$runs"
-      done
-    done
-  done
-done
+run_pair() {  # round preset ffn threads steps; which side goes first alternates by round
+  ours() { number "$("$glulab" bench --preset "$2" --ffn "$3" --threads "$4" --steps "$5" --warmup 3 --json)" tokens_per_sec; }
+  theirs() { number "$(OMP_NUM_THREADS=$4 "$python" experiments/pytorch_baseline.py --preset "$2" --ffn "$3" --threads "$4" --steps "$5" --warmup 3)" tokens_per_sec; }
+  if [ $(($1 % 2)) = 1 ]; then a=$(ours "$@"); b=$(theirs "$@"); else b=$(theirs "$@"); a=$(ours "$@"); fi
+  echo "$2 $3 $4 $a $b" >> "$runs"
+}
+. experiments/bench_set.sh
+for_each_run run_pair
 
 table=$(awk '
   function median(list,   n, v, i, j, t) {
