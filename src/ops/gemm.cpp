@@ -21,18 +21,21 @@
 // FMA chains hide the 4-cycle FMA latency on two FMA ports (8 would do), and 14 loads per 24 FMAs
 // stay under the two loads per cycle the core can issue. On its own (make kernel-alone: kc = 192,
 // B from L1 or L2, each run paired with the FMA peak measured next to it) this loop ran at
-// 0.70-0.79 of the peak in the median, 0.86-0.90 in a quiet spell
-// (experiments/results/speed/kernel-alone.md): short of the peak loop, which loads nothing.
+// 0.70-0.79 of the peak in the median, 0.86-0.90 in a quiet spell, on an Intel Xeon
+// (experiments/results/speed/kernel-alone.md): short of the peak loop, which loads nothing. On an
+// AMD EPYC (Zen 4), which issues one 512-bit FMA per cycle, it runs at 0.98-0.99 of the peak.
 // The packed panels are 64-byte aligned: with B 16 bytes off a cache line, as malloc would place
 // it, each vector load touches two lines and the kernel ran 0.05-0.08 of the peak slower.
-// Earlier comments here said 93-97%, which we could not reproduce. NR = 32 divides every width
-// of the small preset (32 = hd, 128, 192, 256, 512, 768); MR = 12 divides 192 and 768. Products
-// with N = 48 (the tiny preset's d) take 8 x 48 tiles instead, also 24 accumulators (see kWideNR):
-// as 32 + 16, their half-full last panel ran at about half speed (+6 to 10% on tiny's training
-// steps). A half panel elsewhere is computed in place by a one-vector version of the kernel.
+// Earlier comments here said 93-97%, which we could not reproduce on the Xeon. NR = 32 divides
+// every width of the small preset (32 = hd, 128, 192, 256, 512, 768); MR = 12 divides 192 and
+// 768. Products with N = 48 (the tiny preset's d) take 8 x 48 tiles instead, also 24
+// accumulators (see kWideNR): as 32 + 16, their half-full last panel ran at about half speed (+6
+// to 10% on tiny's training steps). A half panel elsewhere is computed in place by a one-vector
+// version of the kernel.
 //
 // Where the data sits while the micro-kernel runs:
-//   the A panel (MR x KC = 12 x 256 floats = 12 KB) stays in L1 while it meets every B panel;
+//   the A panel (MR x KC = 12 x 256 floats = 12 KB; 24 KB when a sum of up to 512 terms is one
+//     slice, see slice_length) stays in L1 while it meets every B panel;
 //   the packed B block (KC x NC = 256 x 768 floats = 768 KB) stays in L2 (2 MB per core) while
 //     every row panel of C streams past it, and is read in order so the prefetcher keeps up;
 //   C is read and written once per KC slice of the sum, from L2 if it fits there.
@@ -66,7 +69,10 @@
 // and 320-345 on two (66-71%); X^T dY 113-165 and 240-275; attention's products 115-130 and
 // 215-220. Most of the gap to the peak is the micro-kernel's own (see above); the rest goes to
 // bringing A and C from L3 (with A and C kept in cache, x W gains 10-17%) and, in attention, to its
-// (T x T) operands (6 MB per layer), which make those products memory-bound.
+// (T x T) operands (6 MB per layer), which make those products memory-bound. On an AMD EPYC
+// (Zen 4, 118 GFLOP/s per core), where the micro-kernel is at 0.98-0.99 of the peak, the same
+// benchmark read x W and dY W^T 73-85% on one core, X^T dY 76-84%, attention 46-65% (README,
+// "On the AMD EPYC"): there the gap is all in feeding the kernel (packing, barriers, memory).
 //
 // Determinism: every element of C is summed by one thread, k = 0, 1, ..., K-1 within each KC
 // slice and the slices in order; the block sizes are constants. So the bits of C are the same
