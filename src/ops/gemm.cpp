@@ -74,10 +74,11 @@
 // benchmark read x W and dY W^T 73-85% on one core, X^T dY 76-84%, attention 46-65% (README,
 // "On the AMD EPYC"): there the gap is all in feeding the kernel (packing, barriers, memory).
 //
-// Determinism: every element of C is summed by one thread, k = 0, 1, ..., K-1 within each KC
-// slice and the slices in order; the block sizes are constants. So the bits of C are the same
-// for any number of threads (tests/test_matmul.cpp checks 1 against 2). They differ from
-// gemm_reference's bits in the last place: the sum is grouped differently.
+// Determinism: every element of C is summed by one thread, k = 0, 1, ..., K-1 within each slice
+// and the slices in order; the block sizes are constants and the slice length depends only on K
+// and N (slice_length). So the bits of C are the same for any number of threads
+// (tests/test_matmul.cpp checks 1 against 2). They differ from gemm_reference's bits in the last
+// place: the sum is grouped differently.
 //
 // Deliberately left out: runtime CPU dispatch (the kernel is chosen at compile time by
 // -march), splitting a product over N or K when it has too few row panels, a fused attention
