@@ -53,7 +53,8 @@ int main(int argc, char** argv) {
     std::vector<float> sink(threads);
     side_by_side(threads, sink);  // wakes the cores and starts the team
     std::printf("%d threads side by side, the FMA peak's loop (about 1 ms) each; %d runs per batch\n\n", threads, reps);
-    std::printf("| batch | slowest / fastest: median | quartiles | max | runs in which thread 0, 1, ... was fastest |\n");
+    std::printf("| batch | slowest / fastest: median | quartiles | max | "
+                "runs in which thread 0, 1, ... was fastest |\n");
     std::printf("|--:|--:|--:|--:|---|\n");
     for (int batch = 1; batch <= 3; ++batch) {
         std::vector<double> spread;

@@ -180,7 +180,8 @@ double gflops_per_s(double flops, double seconds) { return seconds > 0.0 ? flops
 
 void print_op_table(std::ostream& os, const Profiler& p, long steps) {
     auto ops = p.ops();
-    std::sort(ops.begin(), ops.end(), [](const auto& x, const auto& y) { return x.second.seconds() > y.second.seconds(); });
+    std::sort(ops.begin(), ops.end(),
+              [](const auto& x, const auto& y) { return x.second.seconds() > y.second.seconds(); });
     double in_ops = 0.0;
     for (const auto& entry : ops) in_ops += entry.second.seconds();
     const double per = 1e3 / static_cast<double>(steps);  // seconds in total -> ms per step
@@ -220,7 +221,8 @@ void print_matmul_table(std::ostream& os, const Profiler& p, long steps) {
     os << line;
     for (const auto& [shape, m] : shapes) {
         std::snprintf(line, sizeof line, "%-34s %6.0f %9.3f %11.1f %9.3f %11.1f\n", shape.str().c_str(),
-                      static_cast<double>(m.calls) / steps, m.forward_s * per, gflops_per_s(m.forward_flops, m.forward_s),
+                      static_cast<double>(m.calls) / steps, m.forward_s * per,
+                      gflops_per_s(m.forward_flops, m.forward_s),
                       m.backward_s * per, gflops_per_s(m.backward_flops, m.backward_s));
         os << line;
     }

@@ -45,7 +45,8 @@ inline std::string check_attributes(const std::string& tag, size_t name_end) {
         while (i < tag.size() && std::isspace(static_cast<unsigned char>(tag[i]))) ++i;
         if (i >= tag.size()) break;
         const size_t eq = tag.find('=', i);
-        if (eq == std::string::npos || eq + 1 >= tag.size() || tag[eq + 1] != '"') return "unquoted attribute in <" + tag + ">";
+        if (eq == std::string::npos || eq + 1 >= tag.size() || tag[eq + 1] != '"')
+            return "unquoted attribute in <" + tag + ">";
         const std::string name = tag.substr(i, eq - i);
         const size_t close = tag.find('"', eq + 2);
         if (close == std::string::npos) return "unterminated attribute in <" + tag + ">";

@@ -51,7 +51,8 @@ TEST_CASE("gradcheck: relu, gelu, sigmoid, silu on awkward shapes") {
     for (const Shape& shape : {Shape{7}, Shape{3, 5}, Shape{2, 3, 5}, Shape{2, 1, 3, 7}}) {
         check_gradients([](const std::vector<Tensor>& in) { return relu(in[0]); }, {away_from_zero(shape, rng)});
         check_gradients([](const std::vector<Tensor>& in) { return gelu(in[0]); }, {random_tensor(shape, rng, 1.5f)});
-        check_gradients([](const std::vector<Tensor>& in) { return sigmoid(in[0]); }, {random_tensor(shape, rng, 2.0f)});
+        check_gradients([](const std::vector<Tensor>& in) { return sigmoid(in[0]); },
+                        {random_tensor(shape, rng, 2.0f)});
         check_gradients([](const std::vector<Tensor>& in) { return silu(in[0]); }, {random_tensor(shape, rng, 2.0f)});
     }
 }

@@ -180,7 +180,8 @@ TEST_CASE("classroom: graph draws each variant's FFN ops in every scope; dot par
                 const std::string scope = scopes[s];
                 const std::string file = dir.file(std::string(p.name) + "-" + v.name + "-" + scope + ".dot");
                 const std::string cmd =
-                    std::string("graph --ffn ") + v.name + " --preset " + p.name + " --scope " + scope + " --out " + file;
+                    std::string("graph --ffn ") + v.name + " --preset " + p.name +
+                    " --scope " + scope + " --out " + file;
                 const RunResult r = run_glulab(cmd, dir);
                 INFO("glulab " << cmd << "\nstderr: " << r.err);
                 REQUIRE(r.exit_code == 0);
@@ -234,7 +235,8 @@ void train_and_plot(const Preset& p, const std::string& train_args) {
     std::string run_dirs;
     for (const Variant& v : kVariants) {
         const std::string run = dir.file(std::string(p.name) + "-" + v.name);
-        const std::string cmd = "train --data " + corpus + " --preset " + p.name + " --ffn " + v.name + " " + train_args +
+        const std::string cmd = "train --data " + corpus + " --preset " + p.name +
+                                " --ffn " + v.name + " " + train_args +
                                 " --threads 1 --profile --out " + run;
         const RunResult r = run_glulab(cmd, dir);
         INFO("glulab " << cmd << "\nstderr: " << r.err);
@@ -248,7 +250,8 @@ void train_and_plot(const Preset& p, const std::string& train_args) {
         INFO("profiled ops: " << op_list);
         REQUIRE(!ops.empty());
         CHECK(contains(ops, "matmul"));
-        for (const char* act : kActivations) CHECK_MESSAGE(contains(ops, act) == (std::string(act) == v.activation), act);
+        for (const char* act : kActivations)
+            CHECK_MESSAGE(contains(ops, act) == (std::string(act) == v.activation), act);
         run_dirs += " " + run;
     }
 

@@ -37,11 +37,14 @@ TEST_CASE("cli: train, eval, sample, export and inspect work together on a tiny 
     TempDir dir("flow");
     write_corpus(dir.file("c.txt"), 20000);
     const std::string run = dir.file("run");
-    const RunResult t = run_glulab("train --data " + dir.file("c.txt") + " --preset tiny --ffn geglu --steps 12 --batch 4 --eval-every 6 --out " + run, dir);
+    const RunResult t = run_glulab("train --data " + dir.file("c.txt") +
+                                       " --preset tiny --ffn geglu --steps 12 --batch 4 --eval-every 6 --out " + run,
+                                   dir);
     REQUIRE(t.exit_code == 0);
     CHECK(t.out.find("val loss") != std::string::npos);
     const std::string summary = slurp(run + "/summary.json");
-    for (const char* key : {"\"ffn\"", "\"preset\"", "\"steps\"", "\"seed\"", "\"params\"", "\"val_loss\"", "\"bits_per_byte\"",
+    for (const char* key : {"\"ffn\"", "\"preset\"", "\"steps\"", "\"seed\"", "\"params\"", "\"val_loss\"",
+                            "\"bits_per_byte\"",
                             "\"perplexity\"", "\"tokens_per_sec\"", "\"wall_s\""})
         CHECK(summary.find(key) != std::string::npos);
     const std::string metrics = slurp(run + "/metrics.jsonl");
@@ -54,7 +57,8 @@ TEST_CASE("cli: train, eval, sample, export and inspect work together on a tiny 
     REQUIRE(s.exit_code == 0);
     CHECK(s.out.size() == 5 + 20 + 1);
     CHECK(run_glulab("sample --ckpt " + run + "/checkpoint.bin --prompt hello --tokens 20 --seed 3", dir).out == s.out);
-    CHECK(run_glulab("export --ckpt " + run + "/checkpoint.bin --out " + dir.file("w.safetensors"), dir).exit_code == 0);
+    CHECK(run_glulab("export --ckpt " + run + "/checkpoint.bin --out " + dir.file("w.safetensors"),
+                     dir).exit_code == 0);
     const RunResult i = run_glulab("inspect --preset tiny --ffn relu", dir);
     CHECK(i.out.find("total           70896") != std::string::npos);
 }

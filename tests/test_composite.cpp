@@ -58,7 +58,8 @@ std::vector<double> attention_reference(const Tensor& x, const Tensor& Wq, const
                 for (int j = 0; j <= i; ++j) z += std::exp(s[j] - m);
                 for (int j = 0; j <= i; ++j)
                     for (int c = 0; c < hd; ++c)
-                        merged[(b * T + i) * d + h * hd + c] += std::exp(s[j] - m) / z * v[(b * T + j) * d + h * hd + c];
+                        merged[(b * T + i) * d + h * hd + c] +=
+                            std::exp(s[j] - m) / z * v[(b * T + j) * d + h * hd + c];
             }
     std::vector<double> y(merged.size(), 0.0);
     for (int bt = 0; bt < B * T; ++bt)
@@ -90,7 +91,9 @@ TEST_CASE("composite: SwiGLU FFN end to end, composed and fused, gradients of x,
     Rng rng(81);
     for (auto ffn : {feed_forward_reference, feed_forward})
         check_gradients(
-            [ffn](const std::vector<Tensor>& in) { return ffn(FfnKind::SwiGLU, in[0], FfnWeights{in[1], in[2], in[3]}); },
+            [ffn](const std::vector<Tensor>& in) {
+                return ffn(FfnKind::SwiGLU, in[0], FfnWeights{in[1], in[2], in[3]});
+            },
             {random_tensor({2, 3, 6}, rng), random_tensor({6, 4}, rng, 0.5f), random_tensor({6, 4}, rng, 0.5f),
              random_tensor({4, 6}, rng, 0.5f)});
 }
@@ -171,8 +174,10 @@ TEST_CASE("composite: rmsnorm against a double-precision reference loop") {
         numeric_gradient([&](const std::vector<double>& xv) { return loss(xv, as_double(g)); }, as_double(x));
     const std::vector<double> dg_ref =
         numeric_gradient([&](const std::vector<double>& gv) { return loss(as_double(x), gv); }, as_double(g));
-    for (size_t i = 0; i < dx_ref.size(); ++i) CHECK(x.grad()[i] == doctest::Approx(dx_ref[i]).epsilon(1e-4).scale(1.0));
-    for (size_t j = 0; j < dg_ref.size(); ++j) CHECK(g.grad()[j] == doctest::Approx(dg_ref[j]).epsilon(1e-4).scale(1.0));
+    for (size_t i = 0; i < dx_ref.size(); ++i)
+        CHECK(x.grad()[i] == doctest::Approx(dx_ref[i]).epsilon(1e-4).scale(1.0));
+    for (size_t j = 0; j < dg_ref.size(); ++j)
+        CHECK(g.grad()[j] == doctest::Approx(dg_ref[j]).epsilon(1e-4).scale(1.0));
 }
 
 TEST_CASE("composite: cross_entropy against a double-precision reference loop") {

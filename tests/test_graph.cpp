@@ -19,7 +19,8 @@ namespace {
 // Nodes drawn for `op`: their labels start with the op name and a line break.
 long count_op_nodes(const std::string& dot, const std::string& op) {
     long n = 0;
-    for (size_t at = dot.find("label=\"" + op + "\\n"); at != std::string::npos; at = dot.find("label=\"" + op + "\\n", at + 1))
+    for (size_t at = dot.find("label=\"" + op + "\\n"); at != std::string::npos;
+         at = dot.find("label=\"" + op + "\\n", at + 1))
         ++n;
     return n;
 }
@@ -50,7 +51,8 @@ TEST_CASE("graph: each FFN variant's graph has its matrices and, when gated, one
         CHECK(count_op_nodes(r.out, "matmul") == ffn_matrices(kind));
         CHECK(count_op_nodes(r.out, ffn_name(kind) + "_gate") == (is_gated(kind) ? 1 : 0));
         CHECK(count_op_nodes(r.out, "mul") == 0);
-        for (const char* name : {"blocks.0.ffn.w1.weight", "blocks.0.ffn.w2.weight"}) CHECK(r.out.find(name) != std::string::npos);
+        for (const char* name : {"blocks.0.ffn.w1.weight", "blocks.0.ffn.w2.weight"})
+            CHECK(r.out.find(name) != std::string::npos);
         CHECK((r.out.find("blocks.0.ffn.v.weight") != std::string::npos) == is_gated(kind));
     }
     const RunResult swiglu = run_glulab("graph --ffn swiglu --out -", dir);  // ffn is the default scope
@@ -68,8 +70,10 @@ TEST_CASE("graph: the model scope draws every parameter and the token, position 
         const RunResult r = run_glulab(std::string("graph --scope model --preset tiny --ffn ") + ffn + " --out -", dir);
         REQUIRE(r.exit_code == 0);
         const Model model(preset_config("tiny", parse_ffn(ffn)));
-        for (const Parameter& p : model.parameters()) CHECK_MESSAGE(r.out.find("\"" + p.name + "\\n") != std::string::npos, p.name);
-        for (const char* data : {"tokens\\n(1, 8)", "positions\\n(8)", "targets\\n(8)"}) CHECK(r.out.find(data) != std::string::npos);
+        for (const Parameter& p : model.parameters())
+            CHECK_MESSAGE(r.out.find("\"" + p.name + "\\n") != std::string::npos, p.name);
+        for (const char* data : {"tokens\\n(1, 8)", "positions\\n(8)", "targets\\n(8)"})
+            CHECK(r.out.find(data) != std::string::npos);
         CHECK(count_op_nodes(r.out, "cross_entropy") == 1);
         // Same command, same bytes: node ids come from the walk, not from addresses.
         CHECK(run_glulab(std::string("graph --scope model --preset tiny --ffn ") + ffn + " --out -", dir).out == r.out);
@@ -100,7 +104,8 @@ TEST_CASE("graph: bad --ffn, --scope, --preset or a missing --out give one error
         int code;
     };
     for (const Case& c : {Case{"graph --ffn nope --out -", "unknown FFN 'nope'", 1},
-                          Case{"graph --ffn relu --scope layer --out -", "--scope must be ffn, block or model, got 'layer'", 2},
+                          Case{"graph --ffn relu --scope layer --out -",
+                               "--scope must be ffn, block or model, got 'layer'", 2},
                           Case{"graph --ffn relu --preset huge --out -", "unknown preset 'huge'", 1},
                           Case{"graph --ffn relu", "--out is required", 2},
                           Case{"graph --ffn relu --out /nonexistent/dir/g.dot", "/nonexistent/dir", 1}}) {

@@ -330,8 +330,10 @@ TEST_CASE("gradcheck: matmul, 2-D, shared weight, batched, every transpose") {
             // 4-D batched, attention-like
             check_gradients(f, {random_tensor(a_shape({2, 3}, 4, 3), rng), random_tensor(b_shape({2, 3}, 3, 5), rng)});
             // only one input needs a gradient
-            check_gradients(f, {random_tensor(a_shape({2}, 3, 4), rng, 1.0f, false), random_tensor(b_shape({}, 4, 6), rng)});
-            check_gradients(f, {random_tensor(a_shape({2, 2}, 3, 4), rng), random_tensor(b_shape({2, 2}, 4, 2), rng, 1.0f, false)});
+            check_gradients(f, {random_tensor(a_shape({2}, 3, 4), rng, 1.0f, false),
+                                random_tensor(b_shape({}, 4, 6), rng)});
+            check_gradients(f, {random_tensor(a_shape({2, 2}, 3, 4), rng),
+                                random_tensor(b_shape({2, 2}, 4, 2), rng, 1.0f, false)});
         }
 }
 

@@ -127,7 +127,8 @@ TEST_CASE("model: whole-model gradient check on the tiny preset with a context o
     // The smooth variants only: in a whole model some pre-activation always sits within h of
     // ReLU's kink, where a finite difference is meaningless. relu() itself is checked in
     // test_activations.cpp with inputs kept away from 0.
-    for (FfnKind kind : {FfnKind::GELU, FfnKind::Swish, FfnKind::GLU, FfnKind::Bilinear, FfnKind::GEGLU, FfnKind::SwiGLU}) {
+    for (FfnKind kind : {FfnKind::GELU, FfnKind::Swish, FfnKind::GLU, FfnKind::Bilinear, FfnKind::GEGLU,
+                         FfnKind::SwiGLU}) {
         INFO(ffn_name(kind));
         Model model(tiny_with_context(kind, 5));
         model.init(3);

@@ -166,7 +166,8 @@ TEST_CASE("profile: op times are disjoint parts of the scope's wall time; the ta
 TEST_CASE("profile: glulab train --profile prints the op table after the run") {
     TempDir dir("train-profile");
     write_corpus(dir.file("c.txt"), 20000);
-    const RunResult r = run_glulab("train --data " + dir.file("c.txt") + " --preset tiny --ffn relu --steps 3 --batch 2 --profile --out " +
+    const RunResult r = run_glulab("train --data " + dir.file("c.txt") +
+                                       " --preset tiny --ffn relu --steps 3 --batch 2 --profile --out " +
                                        dir.file("run"),
                                    dir);
     INFO(r.err);
@@ -187,7 +188,8 @@ TEST_CASE("stolen time: /proc/stat's cpu line is parsed, and the share is taken 
     REQUIRE(after.has_value());
     CHECK(steal_fraction(*before, *after) == doctest::Approx(0.2));
     CHECK(steal_fraction(*after, *after) == 0.0);  // no tick passed
-    for (const char* bad : {"", "cpu0 1 2 3 4 5 6 7 8", "cpu 1 2 3 4 5 6 7", "cpu 1 2 3 -4 5 6 7 8", "intr 1 2 3 4 5 6 7 8"})
+    for (const char* bad : {"", "cpu0 1 2 3 4 5 6 7 8", "cpu 1 2 3 4 5 6 7", "cpu 1 2 3 -4 5 6 7 8",
+                            "intr 1 2 3 4 5 6 7 8"})
         CHECK_MESSAGE(!parse_cpu_times(bad).has_value(), bad);
 #if defined(__linux__)
     const auto now = read_cpu_times();
@@ -207,8 +209,9 @@ TEST_CASE("bench: a 3-step tiny run gives one JSON object with the keys; --peak 
     INFO(j.err);
     REQUIRE(j.exit_code == 0);
     CHECK(std::count(j.out.begin(), j.out.end(), '\n') == 1);
-    for (const char* key : {"\"tokens_per_sec\"", "\"step_ms\"", "\"gflops\"", "\"mfu\"", "\"peak_gflops\"", "\"peak_rss_mb\"",
-                            "\"needed_mb\"", "\"memory_ratio\"", "\"preset\": \"tiny\"", "\"ffn\": \"swiglu\"", "\"threads\": 1"})
+    for (const char* key : {"\"tokens_per_sec\"", "\"step_ms\"", "\"gflops\"", "\"mfu\"", "\"peak_gflops\"",
+                            "\"peak_rss_mb\"", "\"needed_mb\"", "\"memory_ratio\"", "\"preset\": \"tiny\"",
+                            "\"ffn\": \"swiglu\"", "\"threads\": 1"})
         CHECK(j.out.find(key) != std::string::npos);
 
     const RunResult text = run_glulab("bench --preset tiny --ffn relu --steps 2 --warmup 0 --threads 1", dir);
@@ -233,7 +236,8 @@ TEST_CASE("bench: a 3-step tiny run gives one JSON object with the keys; --peak 
 #endif
 
     // A peak given by the caller (one measured beforehand) is the one reported and used.
-    const RunResult given = run_glulab("bench --preset tiny --steps 1 --warmup 0 --threads 1 --peak-gflops 1000 --json", dir);
+    const RunResult given =
+        run_glulab("bench --preset tiny --steps 1 --warmup 0 --threads 1 --peak-gflops 1000 --json", dir);
     REQUIRE(given.exit_code == 0);
     CHECK(given.out.find("\"peak_gflops\": 1000") != std::string::npos);
     CHECK(given.out.find("peak_gflops_after") == std::string::npos);
@@ -261,7 +265,8 @@ TEST_CASE("bench: peak resident memory stays near what training needs, tiny and 
     TempDir dir("bench-memory");
     for (const auto& [preset, bound] : {std::pair<const char*, double>{"tiny", 2.0}, {"small", 1.5}}) {
         const RunResult r =
-            run_glulab(std::string("bench --preset ") + preset + " --ffn relu --steps 2 --warmup 1 --threads 2 --json", dir);
+            run_glulab(std::string("bench --preset ") + preset + " --ffn relu --steps 2 --warmup 1 --threads 2 --json",
+                       dir);
         INFO(preset << ": " << r.out << r.err);
         REQUIRE(r.exit_code == 0);
         CHECK(json::parse(r.out)["memory_ratio"].as_number() <= bound);

@@ -119,7 +119,8 @@ TEST_CASE("report: eight variants x three seeds give the full table, CSV and plo
     const size_t relu = md.find("| relu |"), gelu = md.find("| gelu |"), swiglu = md.find("| swiglu |");
     CHECK(relu < gelu);
     CHECK(gelu < swiglu);
-    CHECK(contains(md, "| relu | 2 | 192 | 71,000 | 3 | 1.5470 ± 0.0020 | 2.2318 | 4.697 | 0 (reference) | - | 8 | 1.997 | 8 |"));
+    CHECK(contains(md, "| relu | 2 | 192 | 71,000 | 3 | 1.5470 ± 0.0020 | 2.2318 | 4.697 | 0 (reference) | "
+                       "- | 8 | 1.997 | 8 |"));
     CHECK(contains(md, "| geglu | 3 | 128 | 71,040 | 3 | 1.4920 ± 0.0020 |"));
     CHECK(contains(md, "| -0.0550 | [-0.0595, -0.0505] | 1 | 1.942 | 1 |"));
     // The ranking agrees exactly with the paper's, and the GLU family is clearly better.
@@ -140,7 +141,8 @@ TEST_CASE("report: eight variants x three seeds give the full table, CSV and plo
         for (const char* v : kVariants) CHECK(contains(doc, std::string(">") + v + "<"));
     }
     CHECK(contains(read_file(tmp / "out/final_loss.svg"), ">relu 1.5470<"));  // the reference line
-    CHECK(contains(read_file(tmp / "out/val_loss.svg"), "tiny preset, 200 steps, 3 seeds each (band: min-max); dashed: no gate"));
+    CHECK(contains(read_file(tmp / "out/val_loss.svg"),
+                   "tiny preset, 200 steps, 3 seeds each (band: min-max); dashed: no gate"));
 }
 
 TEST_CASE("report: one seed per variant reports n/a for spread, CI and noise") {
@@ -240,7 +242,8 @@ TEST_CASE("report: errors are one line naming the problem") {
         write_file_atomic(tmp / "runs/a/summary.json", "{\"ffn\": \"relu\", x}");
         const Result r = run(cli::cmd_report, {tmp / "runs/a"});
         CHECK(r.code == 1);
-        CHECK(r.err == "error: " + (tmp / "runs/a/summary.json") + ": json: unexpected character 'x' (expected a key in quotes) at byte 16\n");
+        CHECK(r.err == "error: " + (tmp / "runs/a/summary.json") +
+                           ": json: unexpected character 'x' (expected a key in quotes) at byte 16\n");
     }
     SUBCASE("a missing key and a null loss name the file") {
         make_run(tmp / "runs/a", "relu", 1, 1.5);
@@ -279,7 +282,9 @@ TEST_CASE("report: run folders may be named directly, by their summary.json, or 
 
 TEST_CASE("report: metrics.jsonl tolerates a half-written last line but not a broken one inside") {
     TempDir tmp;
-    write_file_atomic(tmp / "m.jsonl", "{\"step\": 1, \"loss\": 5.5}\n\n{\"step\": 2, \"loss\": 5.0, \"val_loss\": 4.9}\n{\"step\": 3, \"lo");
+    write_file_atomic(tmp / "m.jsonl",
+                      "{\"step\": 1, \"loss\": 5.5}\n\n{\"step\": 2, \"loss\": 5.0, \"val_loss\": 4.9}\n"
+                      "{\"step\": 3, \"lo");
     const auto points = report::read_metrics(tmp / "m.jsonl");
     REQUIRE(points.size() == 2);
     CHECK(std::isnan(points[0].val_loss));
@@ -303,7 +308,8 @@ TEST_CASE("plot: loss curves of runs as one valid SVG") {
     CHECK(contains(doc, "relu-s1 (val)<"));
     CHECK(contains(doc, "swiglu-s1<"));
 
-    REQUIRE(run(cli::cmd_plot, {tmp / "runs/relu-s1", "--out", tmp / "val.svg", "--metric", "val_loss", "--title", "A & B"}).code == 0);
+    REQUIRE(run(cli::cmd_plot, {tmp / "runs/relu-s1", "--out", tmp / "val.svg", "--metric", "val_loss",
+                                "--title", "A & B"}).code == 0);
     doc = read_file(tmp / "val.svg");
     CHECK(check_svg(doc) == "");
     CHECK(contains(doc, ">A &amp; B<"));

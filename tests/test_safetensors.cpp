@@ -78,7 +78,8 @@ TEST_CASE("safetensors: the bytes are what the reference writer produces") {
     write_safetensors(dir.file("r.safetensors"), f);
     const std::string bytes = read_file(dir.file("r.safetensors"));
     // Python: save_file({"a": torch.tensor([1.0, -0.0])}, "r.safetensors", metadata={"k": "v"})
-    const std::string json = "{\"__metadata__\":{\"k\":\"v\"},\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}";
+    const std::string json =
+        "{\"__metadata__\":{\"k\":\"v\"},\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}";
     std::string header = json;
     header.resize((json.size() + 7) / 8 * 8, ' ');  // padded with spaces to a multiple of 8
     CHECK(bytes == craft(header, floats({1.0f, -0.0f})));
@@ -170,20 +171,26 @@ TEST_CASE("safetensors: every broken rule of the format gets its own one-line er
         {one("{\"dtype\":\"F32\",\"shape\":[\"1\"],\"data_offsets\":[0,4]}"), "shape entry is not a number"},
         {one("{\"dtype\":\"F32\",\"shape\":[1e300],\"data_offsets\":[0,4]}"), "shape entry is not a whole number"},
         {one("{\"dtype\":\"F32\",\"shape\":[3000000000],\"data_offsets\":[0,4]}"), "has dimension 3000000000"},
-        {one("{\"dtype\":\"F32\",\"shape\":[65536,65536,65536,65536],\"data_offsets\":[0,0]}"), "needs more than the 4 bytes"},
+        {one("{\"dtype\":\"F32\",\"shape\":[65536,65536,65536,65536],\"data_offsets\":[0,0]}"),
+         "needs more than the 4 bytes"},
         {one("{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,4]}"), "needs more than the 4 bytes"},
         {one("{\"dtype\":\"F32\",\"shape\":[1]}"), "has no \"data_offsets\""},
         {one("{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0]}"), "not a list [begin, end]"},
         {one("{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,0]}"), "data_offsets [4, 0] outside"},
         {one("{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,8]}"), "data_offsets [0, 8] outside the 4-byte"},
-        {one("{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,4]}"), "needs 0 bytes as F32, its data_offsets span 4"},
-        {one("{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4],\"dtype\":\"F32\"}"), "duplicate key 'dtype' in tensor 'x'"},
+        {one("{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,4]}"),
+         "needs 0 bytes as F32, its data_offsets span 4"},
+        {one("{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4],\"dtype\":\"F32\"}"),
+         "duplicate key 'dtype' in tensor 'x'"},
         {craft("{\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
-               "\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", four), "duplicate key 'x' in the header"},
-        {craft("{\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", four + four), "starts at byte 4 of the data buffer, leaving a gap"},
+               "\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", four),
+         "duplicate key 'x' in the header"},
+        {craft("{\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", four + four),
+         "starts at byte 4 of the data buffer, leaving a gap"},
         {craft("{\"x\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
                "\"y\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", four + four), "overlapping"},
-        {craft("{\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", four + four), "cover 4 bytes but the data buffer has 8"},
+        {craft("{\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", four + four),
+         "cover 4 bytes but the data buffer has 8"},
         {craft("{\"__metadata__\":[1]}", ""), "__metadata__ is not an object"},
         {craft("{\"__metadata__\":{\"k\":1}}", ""), "__metadata__ value of 'k' is not a string"},
         {std::string("GLULABCK\x01\0\0\0", 12), "this is a glulab checkpoint"},

@@ -44,7 +44,8 @@ TEST_CASE("gradcheck: softmax on awkward shapes") {
     Rng rng(31);
     for (const Shape& shape : {Shape{7}, Shape{3, 5}, Shape{2, 3, 5}, Shape{2, 1, 3, 7}}) {
         CAPTURE(shape_to_string(shape));
-        check_gradients([](const std::vector<Tensor>& in) { return softmax(in[0]); }, {random_tensor(shape, rng, 2.0f)});
+        check_gradients([](const std::vector<Tensor>& in) { return softmax(in[0]); },
+                        {random_tensor(shape, rng, 2.0f)});
     }
 }
 

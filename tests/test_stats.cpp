@@ -55,8 +55,10 @@ TEST_CASE("stats: 95% interval of a mean") {
 
 TEST_CASE("stats: Welch's interval for a difference of means (Wikipedia's example 1)") {
     // The Welch's t-test article: t = -2.46, df = 24.9 (24.99 before rounding), p = 0.021.
-    const std::vector<double> a1 = {27.5, 21.0, 19.0, 23.6, 17.0, 17.9, 16.9, 20.1, 21.9, 22.6, 23.1, 19.6, 19.0, 21.7, 21.4};
-    const std::vector<double> a2 = {27.1, 22.0, 20.8, 23.4, 23.4, 23.5, 25.8, 22.0, 24.8, 20.2, 21.9, 22.1, 22.9, 20.5, 24.4};
+    const std::vector<double> a1 = {27.5, 21.0, 19.0, 23.6, 17.0, 17.9, 16.9, 20.1,
+                                    21.9, 22.6, 23.1, 19.6, 19.0, 21.7, 21.4};
+    const std::vector<double> a2 = {27.1, 22.0, 20.8, 23.4, 23.4, 23.5, 25.8, 22.0,
+                                    24.8, 20.2, 21.9, 22.1, 22.9, 20.5, 24.4};
     const Interval d = diff_ci95(a1, a2);
     CHECK(d.estimate == Approx(-2.1666666667));
     CHECK(d.df == Approx(24.98853).epsilon(1e-6));

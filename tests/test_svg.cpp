@@ -123,7 +123,8 @@ TEST_CASE("svg: a line plot is well-formed and names every series") {
     plot.series[2].y[5] = NAN;  // a gap
     const std::string doc = svg::line_plot(plot);
     CHECK(check_svg(doc) == "");
-    for (const char* name : {"relu", "swiglu", "geglu"}) CHECK(doc.find(std::string(">") + name + "<") != std::string::npos);
+    for (const char* name : {"relu", "swiglu", "geglu"})
+        CHECK(doc.find(std::string(">") + name + "<") != std::string::npos);
     CHECK(doc.find("Validation loss &lt;tiny&gt; &amp; &quot;friends&quot;") != std::string::npos);
     CHECK(count(doc, "fill-opacity=\"0.18\" stroke=\"none\"") == 2);  // two bands
     CHECK(count(doc, "stroke-dasharray=\"7 4\"") == 2);                // the dashed line and its legend entry
@@ -159,7 +160,8 @@ TEST_CASE("svg: a bar chart is well-formed, with error bars, values and a refere
     c.reference_label = "ReLU 1.520";
     const std::string doc = svg::bar_chart(c);
     CHECK(check_svg(doc) == "");
-    for (const char* label : {">relu<", ">gelu<", ">swiglu<", ">1.515<", ">ReLU 1.520<"}) CHECK(doc.find(label) != std::string::npos);
+    for (const char* label : {">relu<", ">gelu<", ">swiglu<", ">1.515<", ">ReLU 1.520<"})
+        CHECK(doc.find(label) != std::string::npos);
     CHECK(count(doc, "stroke=\"#222222\"") == 6);  // two error bars, three lines each
     CHECK(doc.find("does not reach 0") != std::string::npos);  // a fitted axis says so
 
@@ -183,9 +185,16 @@ TEST_CASE("svg: bars of differences may be negative") {
 }
 
 TEST_CASE("svg: the checker itself rejects broken documents") {
-    CHECK(check_svg("<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 1 1\" width=\"1\" height=\"1\"></svg>") == "");
-    CHECK(check_svg("<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 1 1\" width=\"1\" height=\"1\"><g></svg>") != "");
-    CHECK(check_svg("<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 1 1\" width=\"1\" height=\"1\">a & b</svg>") != "");
-    CHECK(check_svg("<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 1 1\" width=\"1\" height=\"1\"><rect x=\"nan\"/></svg>") != "");
+    CHECK(check_svg(
+              "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 1 1\" width=\"1\" height=\"1\"></svg>") == "");
+    CHECK(check_svg(
+              "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 1 1\" width=\"1\" height=\"1\">"
+              "<g></svg>") != "");
+    CHECK(check_svg(
+              "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 1 1\" width=\"1\" height=\"1\">"
+              "a & b</svg>") != "");
+    CHECK(check_svg(
+              "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 1 1\" width=\"1\" height=\"1\">"
+              "<rect x=\"nan\"/></svg>") != "");
     CHECK(check_svg("<svg width=\"1\"></svg>") != "");
 }

@@ -83,7 +83,8 @@ TEST_CASE("train: stop after k steps then resume equals an uninterrupted run, bi
         REQUIRE(resumed.finished);
 
         CHECK(resumed.val_loss == whole.val_loss);
-        CHECK(metrics_without_timing(dir.file("split/metrics.jsonl")) == metrics_without_timing(dir.file("whole/metrics.jsonl")));
+        CHECK(metrics_without_timing(dir.file("split/metrics.jsonl")) ==
+              metrics_without_timing(dir.file("whole/metrics.jsonl")));
         check_same_parameters(dir.file("whole"), dir.file("split"));
         const std::string a = slurp(dir.file("whole/summary.json")), b = slurp(dir.file("split/summary.json"));
         CHECK(a.substr(a.find("\"val_loss\""), 60) == b.substr(b.find("\"val_loss\""), 60));
@@ -100,7 +101,8 @@ TEST_CASE("train: 1 and 2 threads give bit-identical losses and parameters") {
     two.threads = 2;
     const TrainResult r1 = quiet_train(one), r2 = quiet_train(two);
     CHECK(r1.val_loss == r2.val_loss);
-    CHECK(metrics_without_timing(dir.file("one/metrics.jsonl")) == metrics_without_timing(dir.file("two/metrics.jsonl")));
+    CHECK(metrics_without_timing(dir.file("one/metrics.jsonl")) ==
+          metrics_without_timing(dir.file("two/metrics.jsonl")));
     check_same_parameters(dir.file("one"), dir.file("two"));
 }
 

@@ -105,7 +105,8 @@ BenchRun run_steps(Model& model, int batch, long warmup, long steps) {
         const StepResult result = train_step(model, optimizer, b, learning_rate(schedule, s, warmup + steps), 1.0,
                                              s >= warmup ? &run.profiler : nullptr);
         if (!result.diverged.empty()) throw std::runtime_error("bench: training diverged: " + result.diverged);
-        if (s >= warmup) run.step_s.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        if (s >= warmup)
+            run.step_s.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     }
     const std::optional<CpuTimes> after = read_cpu_times();
     if (before && after) run.steal = steal_fraction(*before, *after);
@@ -137,7 +138,12 @@ int print_peaks(int threads, bool as_json) {
         if (!as_json) std::printf("FMA peak, %d thread%s: %.1f GFLOP/s\n", t, t == 1 ? "" : "s", peak);
         list += (t > 1 ? "," : "") + json::number_to_string(peak);
     }
-    if (as_json) std::printf("%s\n", json::Writer().add("kernel", gemm_kernel_name()).add_raw("peak_gflops", "[" + list + "]").str().c_str());
+    if (as_json)
+        std::printf("%s\n", json::Writer()
+                                .add("kernel", gemm_kernel_name())
+                                .add_raw("peak_gflops", "[" + list + "]")
+                                .str()
+                                .c_str());
     return 0;
 }
 
@@ -205,7 +211,8 @@ int cmd_bench(const Args& args) {
         std::printf("achieved         %.1f GFLOP/s = %.1f%% of the measured FMA peak (%.1f GFLOP/s, %d thread%s)\n",
                     gflops, 100.0 * gflops / peak, peak, threads, threads == 1 ? "" : "s");
         if (peak_after > 0.0)
-            std::printf("machine check    FMA peak %.1f GFLOP/s before the timed steps, %.1f after (MFU uses the larger)%s\n",
+            std::printf("machine check    FMA peak %.1f GFLOP/s before the timed steps, %.1f after "
+                        "(MFU uses the larger)%s\n",
                         peak_before, peak_after, std::abs(peak_after / peak_before - 1.0) > 0.1 ? ": it changed" : "");
         if (run.steal)
             std::printf("                 %.1f%% of the CPU time stolen by the hypervisor during them (/proc/stat)\n",

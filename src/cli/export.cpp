@@ -19,7 +19,8 @@ NamedArray to_pytorch_layout(const Parameter& p) {
     const int rows = a.shape[0], cols = a.shape[1];
     a.shape = {cols, rows};
     for (int r = 0; r < rows; ++r)
-        for (int c = 0; c < cols; ++c) a.values[static_cast<size_t>(c) * rows + r] = p.value.data()[static_cast<size_t>(r) * cols + c];
+        for (int c = 0; c < cols; ++c)
+            a.values[static_cast<size_t>(c) * rows + r] = p.value.data()[static_cast<size_t>(r) * cols + c];
     return a;
 }
 }  // namespace
@@ -29,7 +30,8 @@ int cmd_export(const Args& args) {
         "export",
         "Write a checkpoint's weights as safetensors (F32, PyTorch names and [out, in] shapes).",
         "glulab export --ckpt runs/demo/checkpoint.bin --out demo.safetensors",
-        {{"ckpt", "FILE", "checkpoint written by glulab train", ""}, {"out", "FILE", "the .safetensors file to write", ""}},
+        {{"ckpt", "FILE", "checkpoint written by glulab train", ""},
+         {"out", "FILE", "the .safetensors file to write", ""}},
         ""};
     return run_command(spec, args, [](const Options& opt) {
         const std::string path = opt.required("ckpt");
@@ -45,7 +47,8 @@ int cmd_export(const Args& args) {
                          {"ctx", std::to_string(c.ctx)},
                          {"d_ff", std::to_string(c.d_ff())}};
         write_safetensors(out, file);
-        std::printf("wrote %s: %zu tensors, %zu parameters\n", out.c_str(), file.tensors.size(), model->parameter_count());
+        std::printf("wrote %s: %zu tensors, %zu parameters\n", out.c_str(), file.tensors.size(),
+                    model->parameter_count());
         return 0;
     });
 }

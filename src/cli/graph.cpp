@@ -71,7 +71,8 @@ Tensor block0(const Model& model, const Tensor& x) {
 
 Tensor whole_loss(const Model& model) {
     const std::string text = "To be, or not";  // T + 1 bytes: T inputs, T shifted targets
-    std::vector<int> tokens(text.begin(), text.begin() + kGraphT), targets(text.begin() + 1, text.begin() + kGraphT + 1);
+    std::vector<int> tokens(text.begin(), text.begin() + kGraphT),
+        targets(text.begin() + 1, text.begin() + kGraphT + 1);
     return model.loss(tokens, targets, 1, kGraphT);  // (1)
 }
 

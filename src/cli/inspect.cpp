@@ -13,7 +13,8 @@ int cmd_inspect(const Args& args) {
         "inspect",
         "Print the parameter table of a model: name, shape (as stored, x @ W), count, and totals.",
         "glulab inspect --preset tiny --ffn swiglu",
-        {{"preset", "NAME", "tiny, small or base", "small"}, {"ffn", "NAME", "one of the eight FFN variants", "swiglu"}},
+        {{"preset", "NAME", "tiny, small or base", "small"},
+         {"ffn", "NAME", "one of the eight FFN variants", "swiglu"}},
         ""};
     return run_command(spec, args, [](const Options& opt) {
         const Model model(preset_config(opt.text("preset", "small"), parse_ffn(opt.text("ffn", "swiglu"))));

@@ -39,7 +39,8 @@ Options Options::parse(const CommandSpec& spec, const std::vector<std::string>& 
             name = name.substr(0, eq);
         }
         const OptionSpec* o = find_option(spec, name);
-        if (!o) throw UsageError("glulab " + spec.name + ": unknown option --" + name + " (see glulab " + spec.name + " --help)");
+        if (!o) throw UsageError("glulab " + spec.name + ": unknown option --" + name + " (see glulab " + spec.name +
+                                 " --help)");
         if (o->value_name.empty()) {
             if (inline_value) throw UsageError("--" + name + " takes no value");
         } else if (!inline_value) {
@@ -72,7 +73,8 @@ long Options::integer(const std::string& name, long fallback, long lo, long hi) 
     if (s.empty() || *end != '\0' || errno == ERANGE)
         throw UsageError("--" + name + " expects a whole number, got '" + s + "'");
     if (v < lo || v > hi)
-        throw UsageError("--" + name + " must be between " + std::to_string(lo) + " and " + std::to_string(hi) + ", got " + s);
+        throw UsageError("--" + name + " must be between " + std::to_string(lo) + " and " + std::to_string(hi) +
+                         ", got " + s);
     return v;
 }
 
@@ -92,7 +94,8 @@ double Options::real(const std::string& name, double fallback, double lo, double
 }
 
 std::string usage(const CommandSpec& spec) {
-    std::string u = "usage: glulab " + spec.name + " [options]" + (spec.positional.empty() ? "" : " " + spec.positional) +
+    std::string u = "usage: glulab " + spec.name + " [options]" +
+                    (spec.positional.empty() ? "" : " " + spec.positional) +
                     "\n\n" + spec.summary + "\n\noptions:\n";
     for (const OptionSpec& o : spec.options) {
         std::string left = "  --" + o.name + (o.value_name.empty() ? "" : " " + o.value_name);

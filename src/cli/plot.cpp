@@ -18,7 +18,8 @@ int cmd_plot(const Args& args) {
          {"title", "T", "the plot's title", "\"Training loss\" or \"Validation loss\""}},
         "RUN_DIR..."};
     return run_command(spec, args, [](const Options& opt) {
-        if (opt.positional().empty()) throw UsageError("glulab plot: give at least one run folder (see glulab plot --help)");
+        if (opt.positional().empty())
+            throw UsageError("glulab plot: give at least one run folder (see glulab plot --help)");
         const std::string out = opt.required("out");
         const std::string metric = opt.text("metric", "loss");
         if (metric != "loss" && metric != "val_loss")

@@ -37,7 +37,8 @@ int cmd_report(const Args& args) {
          {"title", "T", "the table's heading", "\"GLU variants: PRESET preset, STEPS steps\""}},
         "RUN_DIR..."};
     return run_command(spec, args, [](const Options& opt) {
-        if (opt.positional().empty()) throw UsageError("glulab report: give at least one run folder (see glulab report --help)");
+        if (opt.positional().empty())
+            throw UsageError("glulab report: give at least one run folder (see glulab report --help)");
         const std::vector<std::string> dirs = report::find_run_dirs(opt.positional(), "summary.json");
         std::vector<report::Run> runs;
         for (const std::string& d : dirs) runs.push_back(report::read_summary(d));

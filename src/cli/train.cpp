@@ -16,7 +16,8 @@ const CommandSpec& train_spec() {
         "Train a byte-level Transformer with the chosen FFN variant (the recipe of reference-model.md).\n"
         "Writes DIR/metrics.jsonl (every step), DIR/checkpoint.bin and, at the end, DIR/summary.json.",
         "glulab train --data data/tinyshakespeare.txt --preset tiny --ffn swiglu --steps 300 --out runs/demo",
-        {{"data", "PATH", "the corpus: any file, bytes are tokens, 90% train / 10% validation", "data/tinyshakespeare.txt"},
+        {{"data", "PATH", "the corpus: any file, bytes are tokens, 90% train / 10% validation",
+          "data/tinyshakespeare.txt"},
          {"preset", "NAME", "model size: tiny, small or base", "small"},
          {"ffn", "NAME", "relu, gelu, swish, glu, bilinear, reglu, geglu or swiglu", "swiglu"},
          {"steps", "N", "length of the schedule in optimiser steps", "1000"},
@@ -43,7 +44,8 @@ int cmd_train(const Args& args) {
         o.model = preset_config(opt.text("preset", "small"), parse_ffn(opt.text("ffn", "swiglu")));
         o.steps = opt.integer("steps", 1000, 1, 100000000);
         o.seed = static_cast<uint64_t>(opt.integer("seed", 1, 0, 2147483647));
-        o.out_dir = opt.text("out", "runs/" + o.model.preset + "-" + ffn_name(o.model.ffn) + "-s" + std::to_string(o.seed));
+        o.out_dir =
+            opt.text("out", "runs/" + o.model.preset + "-" + ffn_name(o.model.ffn) + "-s" + std::to_string(o.seed));
         o.batch = static_cast<int>(opt.integer("batch", 16, 1, 65536));
         o.schedule.peak_lr = static_cast<float>(opt.real("lr", 1e-3, 1e-9, 10.0));
         o.schedule.min_lr = o.schedule.peak_lr / 10.0f;

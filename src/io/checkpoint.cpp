@@ -86,7 +86,8 @@ size_t encoded_size(const CheckpointContents& c) {
 }
 
 uint32_t checked_u32(size_t n, const std::string& what, const std::string& path) {
-    if (n > std::numeric_limits<uint32_t>::max()) fail(path, what + " is too long to store (" + std::to_string(n) + ")");
+    if (n > std::numeric_limits<uint32_t>::max())
+        fail(path, what + " is too long to store (" + std::to_string(n) + ")");
     return static_cast<uint32_t>(n);
 }
 
@@ -234,7 +235,8 @@ CheckpointContents decode(const std::string& bytes, const std::string& path) {
     }
     in.check_count(n_arrays, 12, "arrays");
     for (uint32_t i = 0; i < n_arrays; ++i) c.arrays.push_back(read_array(in, path));
-    if (!in.at_end()) fail(path, "corrupt: " + std::to_string(in.remaining()) + " unexpected bytes after the last array");
+    if (!in.at_end())
+        fail(path, "corrupt: " + std::to_string(in.remaining()) + " unexpected bytes after the last array");
     check_contents(c, path);
     c.path = path;
     return c;

@@ -336,7 +336,8 @@ private:
             if (at_end()) fail("unterminated string", pos_);
             const char c = s_[pos_];
             if (c == '"') { ++pos_; return out; }
-            if (static_cast<unsigned char>(c) < 0x20) fail_unexpected("in a string (control characters must be escaped)");
+            if (static_cast<unsigned char>(c) < 0x20)
+                fail_unexpected("in a string (control characters must be escaped)");
             ++pos_;
             if (c != '\\') { out += c; continue; }
             const char e = peek();

@@ -164,7 +164,8 @@ Entry read_entry(const std::string& name, const json::Value& v, uint64_t buffer_
     bool empty = false, too_big = false;  // a 0 anywhere makes the tensor empty, however big the rest
     for (const json::Value& d : shape.as_array()) {
         const uint64_t dim = whole_number(d, label + " shape entry", path);
-        if (dim > uint64_t(std::numeric_limits<int>::max())) fail(path, label + " has dimension " + std::to_string(dim));
+        if (dim > uint64_t(std::numeric_limits<int>::max()))
+            fail(path, label + " has dimension " + std::to_string(dim));
         e.shape.push_back(static_cast<int>(dim));
         if (dim == 0) empty = true;
         else if (numel > buffer_bytes / 4 / dim) too_big = true;  // checked before multiplying: no overflow
@@ -224,7 +225,8 @@ void check_tiling(std::vector<Entry> entries, uint64_t buffer_bytes, const std::
 std::string header_text(const std::string& bytes, const std::string& path) {
     const size_t n = bytes.size();
     if (n == 0) fail(path, "empty file (0 bytes)");
-    if (bytes.compare(0, 8, "GLULABCK") == 0) fail(path, "this is a glulab checkpoint, not a safetensors file (see glulab export)");
+    if (bytes.compare(0, 8, "GLULABCK") == 0)
+        fail(path, "this is a glulab checkpoint, not a safetensors file (see glulab export)");
     if (n < kSizeBytes) fail(path, "truncated: " + std::to_string(n) + " bytes, shorter than the 8-byte header size");
     const uint64_t header_bytes = binary::load_u64(reinterpret_cast<const unsigned char*>(bytes.data()));
     if (header_bytes > kSafetensorsMaxHeader)
@@ -245,7 +247,8 @@ SafetensorsFile decode(const std::string& bytes, const std::string& path) {
     try {
         header = json::parse(text);
     } catch (const std::runtime_error& e) {
-        fail(path, std::string("the header is not valid JSON (") + e.what() + ", counting from the header's first byte)");
+        fail(path, std::string("the header is not valid JSON (") + e.what() +
+                       ", counting from the header's first byte)");
     }
     check_unique_keys(header, "the header", path);
     const size_t buffer_start = kSizeBytes + text.size();

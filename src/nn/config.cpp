@@ -42,7 +42,8 @@ int ModelConfig::d_ff() const { return is_gated(ffn) ? 8 * d_model / 3 : 4 * d_m
 void ModelConfig::validate() const {
     auto fail = [](const std::string& what) { throw std::invalid_argument("model config: " + what); };
     if (d_model < 1 || n_head < 1 || n_layer < 1 || ctx < 1) fail("every size must be >= 1");
-    if (d_model % n_head != 0) fail("d_model " + std::to_string(d_model) + " is not divisible by n_head " + std::to_string(n_head));
+    if (d_model % n_head != 0)
+        fail("d_model " + std::to_string(d_model) + " is not divisible by n_head " + std::to_string(n_head));
     if (is_gated(ffn) && d_model % 3 != 0)
         fail("gated FFNs need d_model divisible by 3 (d_ff = 8d/3), got " + std::to_string(d_model));
 }

@@ -19,7 +19,9 @@ namespace glulab {
 
 namespace {
 
-std::string shapes_of(const Tensor& a, const Tensor& b) { return ", shapes " + a.shape_str() + " and " + b.shape_str(); }
+std::string shapes_of(const Tensor& a, const Tensor& b) {
+    return ", shapes " + a.shape_str() + " and " + b.shape_str();
+}
 
 // How many times b repeats inside a: a (lead..., suffix) and b (suffix) -> numel(lead).
 // Throws unless b's shape is a suffix of a's (equal shapes are the case reps = 1).

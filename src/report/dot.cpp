@@ -70,7 +70,8 @@ private:
         const Node* node = t.grad_fn.get();
         if (!node) {  // a leaf: a trained parameter, or data
             const char* style = t.requires_grad ? kParameterStyle : kDataStyle;
-            out_ += "  " + number(t) + " [label=" + label(t.name.empty() ? "input" : t.name, t.shape) + ", " + style + "];\n";
+            out_ += "  " + number(t) + " [label=" + label(t.name.empty() ? "input" : t.name, t.shape) + ", " +
+                    style + "];\n";
             return;
         }
         // Integer ids (tokens, targets) are drawn as data, numbered just before the op reading them.

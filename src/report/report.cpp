@@ -58,7 +58,8 @@ std::vector<std::string> find_run_dirs(const std::vector<std::string>& paths, co
         for (const auto& entry : fs::recursive_directory_iterator(path, fs::directory_options::skip_permission_denied))
             if (entry.is_directory() && fs::exists(entry.path() / marker)) inside.push_back(entry.path());
         if (inside.empty())
-            throw std::runtime_error("no runs found in " + p + " (a run folder holds " + marker + ", written by glulab train)");
+            throw std::runtime_error("no runs found in " + p + " (a run folder holds " + marker +
+                                     ", written by glulab train)");
         std::sort(inside.begin(), inside.end());
         for (const fs::path& d : inside) add(d);
     }
@@ -164,11 +165,12 @@ void check_same_setup(const std::vector<Run>& runs) {
     for (const Run& r : runs) {
         const Run& first = runs.front();
         if (r.preset != first.preset)
-            throw std::runtime_error("runs mix presets: " + first.preset + " (" + first.dir + ") and " + r.preset + " (" +
-                                     r.dir + "); report one preset at a time");
+            throw std::runtime_error("runs mix presets: " + first.preset + " (" + first.dir + ") and " +
+                                     r.preset + " (" + r.dir + "); report one preset at a time");
         if (r.steps != first.steps)
-            throw std::runtime_error("runs mix step counts: " + std::to_string(first.steps) + " (" + first.dir + ") and " +
-                                     std::to_string(r.steps) + " (" + r.dir + "); compare equal budgets only");
+            throw std::runtime_error("runs mix step counts: " + std::to_string(first.steps) + " (" +
+                                     first.dir + ") and " + std::to_string(r.steps) + " (" + r.dir +
+                                     "); compare equal budgets only");
     }
 }
 
@@ -229,7 +231,8 @@ void add_family_contrast(Comparison& c) {
             groups.push_back(r.losses);
             figures.push_back(p);
         }
-    const auto n_gated = static_cast<double>(std::count_if(figures.begin(), figures.end(), [](auto p) { return p->gated; }));
+    const auto n_gated =
+        static_cast<double>(std::count_if(figures.begin(), figures.end(), [](auto p) { return p->gated; }));
     const double n_plain = static_cast<double>(figures.size()) - n_gated;
     if (n_gated == 0 || n_plain == 0) {
         c.family = {kNaN, kNaN, kNaN, kNaN};
@@ -266,22 +269,27 @@ std::string ci_text(const stats::Interval& i, int decimals) {
 
 std::string verdict(const Comparison& c) {
     const stats::Interval& f = c.family;
-    if (!finite(f.estimate)) return "There is no family comparison to make: it needs at least one GLU-family and one non-gated variant.";
+    if (!finite(f.estimate))
+        return "There is no family comparison to make: it needs at least one GLU-family and one non-gated variant.";
     const std::string size = fixed(std::fabs(f.estimate), 4);
     const std::string direction = f.estimate < 0 ? "lower" : "higher";
     if (!f.defined())
-        return std::string(finite(c.typical_std) ? "With only one seed of some variants" : "With one seed per variant") +
+        return std::string(finite(c.typical_std) ? "With only one seed of some variants"
+                                                 : "With one seed per variant") +
                " there is no measure of seed noise, so the GLU family's " + direction +
-               " mean loss (by " + size + " nats/byte) cannot be told apart from chance; run at least 3 seeds per variant.";
+               " mean loss (by " + size +
+               " nats/byte) cannot be told apart from chance; run at least 3 seeds per variant.";
     if (f.high < 0.0)
         return "The GLU family beats the non-gated variants: its mean validation loss is lower by " + size +
                " nats/byte (95% CI " + fixed(-f.high, 4) + " to " + fixed(-f.low, 4) +
                "), more than seed noise explains, as in the paper.";
     if (f.low > 0.0)
-        return "The GLU family does worse than the non-gated variants here: its mean validation loss is higher by " + size +
-               " nats/byte (95% CI " + fixed(f.low, 4) + " to " + fixed(f.high, 4) + "), the opposite of the paper.";
+        return "The GLU family does worse than the non-gated variants here: its mean validation loss is higher by " +
+               size + " nats/byte (95% CI " + fixed(f.low, 4) + " to " + fixed(f.high, 4) +
+               "), the opposite of the paper.";
     return "The difference between the GLU family and the non-gated variants (" + signed_fixed(f.estimate, 4) +
-           " nats/byte, 95% CI " + ci_text(f, 4) + ") is within seed noise: at this scale these runs cannot tell them apart.";
+           " nats/byte, 95% CI " + ci_text(f, 4) +
+           ") is within seed noise: at this scale these runs cannot tell them apart.";
 }
 
 }  // namespace
@@ -367,7 +375,10 @@ std::string markdown_row(const VariantRow& r) {
 }  // namespace
 
 std::string table_markdown(const Comparison& c, const std::string& title) {
-    std::string md = "# " + (title.empty() ? "GLU variants: " + c.preset + " preset, " + std::to_string(c.steps) + " steps" : title) + "\n\n";
+    std::string md = "# " +
+                     (title.empty() ? "GLU variants: " + c.preset + " preset, " + std::to_string(c.steps) + " steps"
+                                    : title) +
+                     "\n\n";
     md += std::to_string(c.runs) + " runs: " + std::to_string(c.rows.size()) + " FFN variants, " + seeds_text(c) +
           ". Validation loss is the mean next-byte cross-entropy in nats on the held-out 10% (lower is better). "
           "The paper's column is log-perplexity per token of T5-base on C4 after 65,536 steps "
@@ -380,12 +391,15 @@ std::string table_markdown(const Comparison& c, const std::string& title) {
     md += "- **Ranking vs. the paper** (" + std::to_string(c.ranked) + " variants): Kendall's tau-b = " +
           fixed(c.kendall, 3) + ", Spearman's rho = " + fixed(c.spearman, 3) +
           " (1: the same order, 0: unrelated, -1: reversed).\n";
-    md += "- **GLU family vs. non-gated**: mean of (" + family_list(c, true) + ") minus mean of (" + family_list(c, false) +
-          ") = " + signed_fixed(c.family.estimate, 4) + " nats/byte, 95% CI " + ci_text(c.family, 4) +
+    md += "- **GLU family vs. non-gated**: mean of (" + family_list(c, true) + ") minus mean of (" +
+          family_list(c, false) + ") = " + signed_fixed(c.family.estimate, 4) + " nats/byte, 95% CI " +
+          ci_text(c.family, 4) +
           (c.family.defined() ? " (Welch-Satterthwaite, df " + fixed(c.family.df, 1) + ")" : "") +
-          "; in the paper: " + signed_fixed(c.paper_family, 4) + ". Typical seed std: " + fixed(c.typical_std, 4) + ".\n";
+          "; in the paper: " + signed_fixed(c.paper_family, 4) + ". Typical seed std: " + fixed(c.typical_std, 4) +
+          ".\n";
     md += "- **Verdict**: " + c.verdict + "\n\n";
-    md += "Δ vs ReLU: the variant's mean loss minus ReLU's, with Welch's 95% confidence interval (negative is better). "
+    md += "Δ vs ReLU: the variant's mean loss minus ReLU's, with Welch's 95% confidence interval "
+          "(negative is better). "
           "Bits/byte (loss / ln 2) and perplexity (e^loss) are of the mean loss. Rank 1 is the lowest loss; "
           "the paper's rank is among the variants in this table. n/a: not defined for one seed.\n";
     return md;
@@ -417,7 +431,8 @@ std::string table_csv(const Comparison& c) {
         csv += csv_text(r.ffn) + "," + std::to_string(r.matrices) + "," + std::to_string(r.d_ff) + "," +
                std::to_string(r.params) + "," + std::to_string(r.losses.size()) + "," + csv_number(r.mean) + "," +
                csv_number(r.sd) + "," + csv_number(r.mean / std::log(2.0)) + "," + csv_number(std::exp(r.mean)) + "," +
-               csv_number(r.vs_relu.estimate) + "," + (is_relu ? "," : csv_number(r.vs_relu.low) + "," + csv_number(r.vs_relu.high)) + "," +
+               csv_number(r.vs_relu.estimate) + "," +
+               (is_relu ? "," : csv_number(r.vs_relu.low) + "," + csv_number(r.vs_relu.high)) + "," +
                std::to_string(r.rank) + "," + csv_number(r.paper) + "," +
                (r.paper_rank > 0 ? std::to_string(r.paper_rank) : "") + "\n";
     }
@@ -551,7 +566,8 @@ std::string final_loss_svg(const Comparison& c) {
 }
 
 std::string curves_svg(const std::vector<std::string>& run_dirs, const std::string& metric, const std::string& title) {
-    if (metric != "loss" && metric != "val_loss") throw std::invalid_argument("metric must be loss or val_loss, got '" + metric + "'");
+    if (metric != "loss" && metric != "val_loss")
+        throw std::invalid_argument("metric must be loss or val_loss, got '" + metric + "'");
     svg::LinePlot plot;
     plot.title = title.empty() ? (metric == "loss" ? "Training loss" : "Validation loss") : title;
     plot.subtitle = metric == "loss" ? "solid: training loss of each step's batch; dashed: validation loss" : "";

@@ -93,7 +93,9 @@ std::string px(double v) {
     return s;
 }
 
-double text_width(const std::string& s, double font_size) { return kCharWidth * font_size * static_cast<double>(s.size()); }
+double text_width(const std::string& s, double font_size) {
+    return kCharWidth * font_size * static_cast<double>(s.size());
+}
 
 // An SVG document under construction; each method appends one element.
 class Doc {
@@ -212,7 +214,8 @@ bool has_band(const Series& s) { return !s.band_lo.empty(); }
 void check_series(const Series& s) {
     const size_t n = s.x.size();
     if (s.y.size() != n || (has_band(s) && (s.band_lo.size() != n || s.band_hi.size() != n)))
-        throw std::invalid_argument("line_plot: series '" + s.name + "' has x, y and band vectors of different lengths");
+        throw std::invalid_argument("line_plot: series '" + s.name +
+                                    "' has x, y and band vectors of different lengths");
 }
 
 // The data range over every finite point and band edge; false if there is none.
@@ -258,7 +261,8 @@ void draw_line(Doc& doc, const Frame& f, const Series& s, const std::string& col
     if (s.x.size() <= 40)
         for (size_t i = 0; i < s.x.size(); ++i)
             if (ok(i))
-                doc.raw("<circle cx=\"" + px(f.px_x(s.x[i])) + "\" cy=\"" + px(f.px_y(s.y[i])) + "\" r=\"2.5\" fill=\"" +
+                doc.raw("<circle cx=\"" + px(f.px_x(s.x[i])) +
+                        "\" cy=\"" + px(f.px_y(s.y[i])) + "\" r=\"2.5\" fill=\"" +
                         colour + "\"/>");
 }
 
@@ -310,7 +314,8 @@ std::string line_plot(const LinePlot& plot) {
     doc.raw("<g clip-path=\"url(#plot-area)\">");
     for (size_t i = 0; i < plot.series.size(); ++i)
         if (has_band(plot.series[i])) draw_band(doc, f, plot.series[i], colour_of(plot.series[i].colour, i));
-    for (size_t i = 0; i < plot.series.size(); ++i) draw_line(doc, f, plot.series[i], colour_of(plot.series[i].colour, i));
+    for (size_t i = 0; i < plot.series.size(); ++i)
+        draw_line(doc, f, plot.series[i], colour_of(plot.series[i].colour, i));
     doc.raw("</g>");
     draw_legend(doc, f, plot.series);
     return doc.finish();

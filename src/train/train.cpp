@@ -119,8 +119,10 @@ std::string summary_json(const TrainOptions& o, const Model& model, double val_l
                          double tokens_per_sec, double wall_s) {
     const ModelConfig& c = model.config();
     json::Writer w;
-    w.add("ffn", ffn_name(c.ffn)).add("preset", c.preset).add("steps", o.steps).add("seed", static_cast<long long>(o.seed));
-    w.add("params", static_cast<long long>(model.parameter_count())).add("d_ff", c.d_ff()).add("matrices", ffn_matrices(c.ffn));
+    w.add("ffn", ffn_name(c.ffn)).add("preset", c.preset).add("steps", o.steps)
+        .add("seed", static_cast<long long>(o.seed));
+    w.add("params", static_cast<long long>(model.parameter_count())).add("d_ff", c.d_ff())
+        .add("matrices", ffn_matrices(c.ffn));
     w.add("d_model", c.d_model).add("n_head", c.n_head).add("n_layer", c.n_layer).add("ctx", c.ctx);
     w.add("batch", o.batch).add("lr", static_cast<double>(o.schedule.peak_lr)).add("threads", omp_get_max_threads());
     w.add("val_loss", val_loss).add("bits_per_byte", val_loss / std::log(2.0)).add("perplexity", std::exp(val_loss));
@@ -181,7 +183,8 @@ TrainResult train(const TrainOptions& o, std::ostream& log) {
         const std::string from = o.resume_dir + "/checkpoint.bin";
         start = restore_training(load_checkpoint(from), from, model, optimizer, sampler.rng());
         if (start > o.steps)
-            throw std::invalid_argument("checkpoint " + from + " is at step " + std::to_string(start) + ", past --steps " +
+            throw std::invalid_argument("checkpoint " + from + " is at step " + std::to_string(start) +
+                                        ", past --steps " +
                                         std::to_string(o.steps));
         if (o.resume_dir != o.out_dir) {  // continue the log of the run we resume
             const std::string old_metrics = o.resume_dir + "/metrics.jsonl";
@@ -249,7 +252,8 @@ TrainResult train(const TrainOptions& o, std::ostream& log) {
             const double tps = tokens_per_step * window_steps / window;
             char buf[160];
             std::snprintf(buf, sizeof buf, "step %ld/%ld | loss %.4f | lr %.2e | %.0f tok/s | eta %s\n", step + 1,
-                          o.steps, last_loss, lr, tps, format_duration((end - step - 1) * window / window_steps).c_str());
+                          o.steps, last_loss, lr, tps,
+                          format_duration((end - step - 1) * window / window_steps).c_str());
             log << buf << std::flush;
             window_start = Clock::now();
             window_steps = 0;
