@@ -54,8 +54,8 @@ Tensor causal_attention_reference(const Tensor& q, const Tensor& k, const Tensor
     Tensor qh = split_heads(q, n_head);  // (B, T, d) -> (B, H, T, hd)
     Tensor kh = split_heads(k, n_head);  // (B, H, T, hd)
     Tensor vh = split_heads(v, n_head);  // (B, H, T, hd)
-    Tensor scores = scale(matmul(qh, kh, false, true),
-                          1.0f / std::sqrt(static_cast<float>(hd)));  // q k^T: (B, H, T, T)
+    // q k^T / sqrt(d_k): (B, H, T, hd) @ (B, H, hd, T) -> (B, H, T, T)
+    Tensor scores = scale(matmul(qh, kh, false, true), 1.0f / std::sqrt(static_cast<float>(hd)));
     Tensor weights = softmax(scores, /*causal=*/true);  // each row sums to 1 over positions <= t
     Tensor heads = matmul(weights, vh);                 // (B, H, T, T) @ (B, H, T, hd) -> (B, H, T, hd)
     return merge_heads(heads);                          // (B, T, d)

@@ -375,10 +375,9 @@ std::string markdown_row(const VariantRow& r) {
 }  // namespace
 
 std::string table_markdown(const Comparison& c, const std::string& title) {
-    std::string md = "# " +
-                     (title.empty() ? "GLU variants: " + c.preset + " preset, " + std::to_string(c.steps) + " steps"
-                                    : title) +
-                     "\n\n";
+    const std::string heading =
+        title.empty() ? "GLU variants: " + c.preset + " preset, " + std::to_string(c.steps) + " steps" : title;
+    std::string md = "# " + heading + "\n\n";
     md += std::to_string(c.runs) + " runs: " + std::to_string(c.rows.size()) + " FFN variants, " + seeds_text(c) +
           ". Validation loss is the mean next-byte cross-entropy in nats on the held-out 10% (lower is better). "
           "The paper's column is log-perplexity per token of T5-base on C4 after 65,536 steps "
