@@ -118,11 +118,13 @@ TEST_CASE("gemm: matches gemm_reference on awkward sizes, every transpose, accum
             // which is computed in place by the one-vector kernel (N = 48, the tiny preset's d,
             // takes 8 x 48 tiles instead with AVX-512: see the test of those below).
             for (int half : {16, 48, 80, 8, 24}) check_against_reference(ta, tb, 29, half, 50, (n++ % 2) == 1, rng);
-            // Across the cache blocks: K in one long slice (383, 260) and past it (583, 600), N
+            // Across the cache blocks: K in one long slice (383, 260), in two (583, 600; A read in
+            // place when it is stored M x K with lda = K) and in packed slices of 256 (800), N
             // past one NC block, and a C too big to stay in L2 (M x N > 2^18), whose K slices are
             // then packed in groups.
             check_against_reference(ta, tb, 257, 191, 383, (n++ % 2) == 1, rng);
             check_against_reference(ta, tb, 257, 191, 583, (n++ % 2) == 1, rng);
+            check_against_reference(ta, tb, 100, 191, 800, (n++ % 2) == 1, rng);
             check_against_reference(ta, tb, 13, 800, 600, true, rng, 3);
             if (ta == tb) check_against_reference(ta, tb, 1100, 240, 260, (n++ % 2) == 1, rng);
         }
@@ -216,8 +218,10 @@ TEST_CASE("gemm: the same bits whether an operand is read in place or packed") {
     Rng rng(5);
     for (bool ta : {false, true})
         for (bool tb : {false, true})
+            // The last shape's sum is cut in two slices, which a tight A is read from in place.
             for (const auto& [M, N, K] : {std::array<int, 3>{64, 32, 128}, std::array<int, 3>{64, 128, 32},
-                                          std::array<int, 3>{40, 32, 300}, std::array<int, 3>{29, 96, 64}}) {
+                                          std::array<int, 3>{40, 32, 300}, std::array<int, 3>{29, 96, 64},
+                                          std::array<int, 3>{40, 96, 600}}) {
                 const int a_rows = ta ? K : M, a_cols = ta ? M : K;
                 const int b_rows = tb ? N : K, b_cols = tb ? K : N;
                 const std::vector<float> A = random_values(static_cast<size_t>(a_rows) * a_cols, rng);

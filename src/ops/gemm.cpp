@@ -34,8 +34,8 @@
 // version of the kernel.
 //
 // Where the data sits while the micro-kernel runs:
-//   the A panel (MR x KC = 12 x 256 floats = 12 KB; 24 KB when a sum of up to 512 terms is one
-//     slice, see slice_length) stays in L1 while it meets every B panel;
+//   the A panel (MR x KC = 12 x 256 floats = 12 KB; up to 24 KB when a sum of up to 768 terms
+//     is cut in one or two slices, see slice_length) stays in L1 while it meets every B panel;
 //   the packed B block (KC x NC = 256 x 768 floats = 768 KB) stays in L2 (2 MB per core) while
 //     every row panel of C streams past it, and is read in order so the prefetcher keeps up;
 //   C is read and written once per KC slice of the sum, from L2 if it fits there.
@@ -56,7 +56,8 @@
 // block already: a contiguous panel stays in L1, while scattered rows can share L1 sets and
 // evict each other (rows a power of two apart do); rows of at most 64 floats cannot (12 rows of
 // 4 lines, 12 ways per set). So attention's q and dO heads (T x hd, rows d apart) and every
-// product with N <= NR read A in place. A B of exactly one panel (attention's heads when hd = NR)
+// product with N <= NR read A in place, and so do sums of 513 to 768 terms, in two slices whose
+// rows were checked not to crowd any set (slice_length). A B of exactly one panel (attention's heads when hd = NR)
 // is read in place too, whatever its leading dimension: each of its rows is two vector loads
 // either way, so a copy would only add a pass over it.
 //
@@ -134,17 +135,28 @@ constexpr int kWideMR = kMR, kWideNR = kNR;  // 3 vectors x 6 rows would not fit
 
 bool wide_tiles(int N) { return N % kNR != 0 && N % kWideNR == 0; }
 
-// The length of the sum's slices: kKC, or the whole sum in one slice when K is at most 2 kKC and
-// the packed B block of that slice (K x NC) still fits the group budget. A product with K = 512
-// (the small preset's x W2 and dY W^T of the gated FFN's input matrices) then reads its A, one
-// contiguous block, in place: a 12 x 512 panel (24 KB) stays in L1. As two slices of 256, its
-// rows 2 KB apart would share L1 sets, so each panel was copied first, and C was read and
-// written twice. make gemm-ab on AMD Zen 4 (L1 32 KB): those products 1.12-1.17x as fast, the
-// others unchanged. The length depends on K and N only, never on the threads: the bits of C
-// stay the same for any thread count.
+// The length of the sum's slices: kKC, or longer ones that A is read from in place, when the
+// packed B block of a slice (K x NC) still fits the group budget:
+//  - K <= 2 kKC: the whole sum in one slice. A product with K = 512 (the small preset's x W2 and
+//    dY W^T of the gated FFN's input matrices) then reads its A, one contiguous block, in place:
+//    a 12 x 512 panel (24 KB) stays in L1. As two slices of 256, its rows 2 KB apart would share
+//    L1 sets, so each panel was copied first, and C was read and written twice. make gemm-ab on
+//    AMD Zen 4 (L1 32 KB): those products 1.12-1.17x as fast, the others unchanged.
+//  - 2 kKC < K <= 3 kKC: two slices of about K / 2 (a multiple of 16 floats, whole cache lines),
+//    also read in place. With K = 768 (x W2 and dY W1^T of the ungated FFNs, d_ff = 768) a panel
+//    slice is 12 rows of 384 floats, rows 3 KB apart: they fall on 4 different L1 set offsets
+//    and at most 6 share a set, within its 8 ways. Against three packed slices of 256, make
+//    gemm-ab on Zen 4 read those two products 1.07-1.12x as fast on 1 and on 2 threads, the
+//    others unchanged (experiments/results/speed/two-slices-33bca95.md). (Longer sums stay in
+//    packed slices of kKC: with K = 1024 the rows, 4 KB apart, would all meet in the same sets.)
+// The length depends on K and N only, never on the threads: the bits of C stay the same for any
+// thread count.
 int slice_length(int K, int N) {
     const long block = static_cast<long>(K) * std::min(N, kNC);
-    return K <= 2 * kKC && block <= kBBudget ? K : kKC;
+    if (block > kBBudget) return kKC;
+    if (K <= 2 * kKC) return K;
+    if (K <= 3 * kKC) return ((K + 1) / 2 + 15) / 16 * 16;
+    return kKC;
 }
 
 // Below this many multiply-adds a product runs on one thread: starting and joining a team costs
@@ -489,7 +501,9 @@ void gemm_tiled(bool trans_a, bool trans_b, int M, int N, int K, const float* A,
     // kShortRow floats (attention's q and dO heads, hd = 32) take 12 x 4 cache lines, which stay
     // in L1 together whatever the stride (12 ways per set), and a copy costs more than it saves.
     const int slice = slice_length(K, N);
-    const bool pack_a = N > NR && (trans_a || K > slice || (lda != K && K > kShortRow));
+    // Slices longer than kKC are there to be read in place (slice_length); slices of kKC are
+    // packed when there are several.
+    const bool pack_a = N > NR && (trans_a || (K > slice && slice == kKC) || (lda != K && K > kShortRow));
     for (int jc = 0; jc < N; jc += kNC) {
         const int nc = std::min(kNC, N - jc);
         const int col_panels = (nc + NR - 1) / NR;
