@@ -56,10 +56,10 @@
 // block already: a contiguous panel stays in L1, while scattered rows can share L1 sets and
 // evict each other (rows a power of two apart do); rows of at most 64 floats cannot (12 rows of
 // 4 lines, 12 ways per set). So attention's q and dO heads (T x hd, rows d apart) and every
-// product with N <= NR read A in place, and so do sums of 513 to 768 terms, in two slices whose
-// rows were checked not to crowd any set (slice_length). A B of exactly one panel (attention's heads when hd = NR)
-// is read in place too, whatever its leading dimension: each of its rows is two vector loads
-// either way, so a copy would only add a pass over it.
+// product with N <= NR read A in place, and so do sums of 513 to 768 terms, cut in two slices
+// whose rows fit the L1 sets' ways (slice_length). A B of exactly one panel (attention's heads
+// when hd = NR) is read in place too, whatever its leading dimension: each of its rows is two
+// vector loads either way, so a copy would only add a pass over it.
 //
 // Threads. One product is split over its row panels of C; gemm_batched gives whole items to
 // threads when there are many (attention: batch x heads). Products under about 2^20 multiply-adds
@@ -145,7 +145,8 @@ bool wide_tiles(int N) { return N % kNR != 0 && N % kWideNR == 0; }
 //  - 2 kKC < K <= 3 kKC: two slices of about K / 2 (a multiple of 16 floats, whole cache lines),
 //    also read in place. With K = 768 (x W2 and dY W1^T of the ungated FFNs, d_ff = 768) a panel
 //    slice is 12 rows of 384 floats, rows 3 KB apart: they fall on 4 different L1 set offsets
-//    and at most 6 share a set, within its 8 ways. Against three packed slices of 256, make
+//    and at most 6 share a set, within its 8 ways (at most 8 for any K in this range, counted
+//    line by line for K = 513..768 and both slices). Against three packed slices of 256, make
 //    gemm-ab on Zen 4 read those two products 1.07-1.12x as fast on 1 and on 2 threads, the
 //    others unchanged (experiments/results/speed/two-slices-33bca95.md). (Longer sums stay in
 //    packed slices of kKC: with K = 1024 the rows, 4 KB apart, would all meet in the same sets.)
