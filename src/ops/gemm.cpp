@@ -62,7 +62,9 @@
 // vector loads either way, so a copy would only add a pass over it.
 //
 // Threads. One product is split over its row panels of C; gemm_batched gives whole items to
-// threads when there are many (attention: batch x heads). Products under about 2^20 multiply-adds
+// threads when there are many (attention: batch x heads). A long sum into a small C (the weight
+// gradients X^T dY, summed over the batch's tokens) is cut into chunks of 1,024 terms, one chunk
+// per thread, added up at the end (see gemm_chunked). Products under about 2^20 multiply-adds
 // run on one thread, since starting a team costs more than they do.
 //
 // Measured (the benchmark in tests/test_matmul.cpp, small-preset shapes, on a shared 2-core Xeon
@@ -76,13 +78,14 @@
 // "On the AMD EPYC"): there the gap is all in feeding the kernel (packing, barriers, memory).
 //
 // Determinism: every element of C is summed by one thread, k = 0, 1, ..., K-1 within each slice
-// and the slices in order; the block sizes are constants and the slice length depends only on K
-// and N (slice_length). So the bits of C are the same for any number of threads
+// and the slices in order (a chunked sum: each chunk so, then the chunks in order); the block
+// sizes are constants, and the slice length and the chunks depend only on K, M and N
+// (slice_length, chunked_sum). So the bits of C are the same for any number of threads
 // (tests/test_matmul.cpp checks 1 against 2). They differ from gemm_reference's bits in the last
 // place: the sum is grouped differently.
 //
 // Deliberately left out: runtime CPU dispatch (the kernel is chosen at compile time by
-// -march), splitting a product over N or K when it has too few row panels, a fused attention
+// -march), splitting a product over N when it has too few row panels, a fused attention
 // kernel (its (T x T) scores make the attention products memory-bound), alpha and beta.
 #if defined(__AVX2__) || defined(__AVX512F__)
 #include <immintrin.h>
@@ -586,7 +589,68 @@ void gemm_tiled(bool trans_a, bool trans_b, int M, int N, int K, const float* A,
     }
 }
 
-// The blocked product: the tile for N (see kWideNR), and the cases with nothing to sum.
+// The blocked product with the tile for N (see kWideNR), K >= 1.
+void gemm_tiles_for_n(bool trans_a, bool trans_b, int M, int N, int K, const float* A, long lda, const float* B,
+                      long ldb, float* C, long ldc, bool accumulate, bool parallel) {
+    if (wide_tiles(N))
+        gemm_tiled<kWideMR, kWideNR>(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate, parallel);
+    else
+        gemm_tiled<kMR, kNR>(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate, parallel);
+}
+
+// ---- long sums into a small C: the sum cut into chunks ----
+// The weight gradients X^T dY sum over every token of the batch (K = B T = 2048 in the small
+// preset) into a C of few rows: d = 192 rows, 16 row panels, for the weights that read x. Split
+// over those few row panels, two threads meet three times per group of slices (after packing A,
+// after packing B, at the end), and each reads half of every packed B block from the other
+// core's cache. So a sum of more than kChunk terms into at most kChunkMaxRows rows (and a C of at
+// most kBBudget floats) is cut into chunks of kChunk terms (the last one shorter), each a whole
+// product of its own: chunk 0 into C, chunk c into its own buffer; then C += chunk 1 + chunk 2 +
+// ... in that order. Whether and where the sum is cut depends on M, N and K only, so the bits of C
+// are the same for any number of threads. When the threads can share the chunks evenly, each
+// chunk runs on one thread: packing and arithmetic from its own caches, one meeting at the end.
+// Otherwise the chunks run one after the other, each split over its row panels.
+// Measured with make gemm-ab on 2 threads (Zen 4): the small preset's X^T dY with 192 rows
+// 1.03-1.05x as fast; with 512 or 768 rows (the FFN's output weights, 43 or 64 row panels to
+// share) 0.96-0.97x, hence kChunkMaxRows (experiments/results/speed/chunked-sums-cbca433.md).
+constexpr int kChunk = 1024;
+constexpr int kChunkMaxRows = 256;
+
+bool chunked_sum(int M, int N, int K) {
+    return K > kChunk && M <= kChunkMaxRows && static_cast<long>(M) * N <= kBBudget;
+}
+
+thread_local Scratch t_chunk_sums;  // chunks 1, 2, ... of C, owned by the thread that calls gemm
+
+void gemm_chunked(bool trans_a, bool trans_b, int M, int N, int K, const float* A, long lda, const float* B,
+                  long ldb, float* C, long ldc, bool accumulate, bool parallel) {
+    const int chunks = (K + kChunk - 1) / kChunk;
+    const long c_floats = static_cast<long>(M) * N;
+    float* partial = t_chunk_sums.get(static_cast<size_t>(chunks - 1) * c_floats);  // chunk c at (c - 1) M N, ld N
+    auto sum_chunk = [&](int c, bool parallel_inside) {
+        const int k0 = c * kChunk, kc = std::min(kChunk, K - k0);
+        const float* a = trans_a ? A + k0 * lda : A + k0;  // op(A)[:, k0:k0+kc]
+        const float* b = trans_b ? B + k0 : B + k0 * ldb;  // op(B)[k0:k0+kc, :]
+        float* dst = c == 0 ? C : partial + (c - 1) * c_floats;
+        gemm_tiles_for_n(trans_a, trans_b, M, N, kc, a, lda, b, ldb, dst, c == 0 ? ldc : N, c == 0 && accumulate,
+                         parallel_inside);
+    };
+    const int threads = parallel ? omp_get_max_threads() : 1;
+    if (threads > 1 && chunks % threads == 0)
+        for_range(chunks, true, [&](int c) { sum_chunk(c, false); });
+    else
+        for (int c = 0; c < chunks; ++c) sum_chunk(c, parallel);
+    for_range(M, parallel, [&](int i) {
+        float* ci = C + i * ldc;
+        for (int c = 1; c < chunks; ++c) {
+            const float* pi = partial + (c - 1) * c_floats + static_cast<long>(i) * N;
+#pragma omp simd
+            for (int j = 0; j < N; ++j) ci[j] += pi[j];
+        }
+    });
+}
+
+// The blocked product, and the cases with nothing to sum.
 void gemm_blocked(bool trans_a, bool trans_b, int M, int N, int K, const float* A, long lda, const float* B,
                   long ldb, float* C, long ldc, bool accumulate, bool parallel) {
     if (M <= 0 || N <= 0) return;
@@ -595,10 +659,10 @@ void gemm_blocked(bool trans_a, bool trans_b, int M, int N, int K, const float* 
             for (int i = 0; i < M; ++i) std::fill(C + i * ldc, C + i * ldc + N, 0.0f);
         return;
     }
-    if (wide_tiles(N))
-        gemm_tiled<kWideMR, kWideNR>(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate, parallel);
+    if (chunked_sum(M, N, K))
+        gemm_chunked(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate, parallel);
     else
-        gemm_tiled<kMR, kNR>(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate, parallel);
+        gemm_tiles_for_n(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate, parallel);
 }
 
 }  // namespace
