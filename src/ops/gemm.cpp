@@ -609,26 +609,33 @@ void gemm_tiles_for_n(bool trans_a, bool trans_b, int M, int N, int K, const flo
 // ... in that order. Whether and where the sum is cut depends on M, N and K only, so the bits of C
 // are the same for any number of threads. When the threads can share the chunks evenly, each
 // chunk runs on one thread: packing and arithmetic from its own caches, one meeting at the end.
-// Otherwise the chunks run one after the other, each split over its row panels.
+// Otherwise the chunks run one after the other, each split over its row panels. A sum of more
+// than kMaxChunks kChunk terms takes kMaxChunks longer chunks: the buffer stays under 3 MB.
 // Measured with make gemm-ab on 2 threads (Zen 4): the small preset's X^T dY with 192 rows
-// 1.03-1.05x as fast; with 512 or 768 rows (the FFN's output weights, 43 or 64 row panels to
-// share) 0.96-0.97x, hence kChunkMaxRows (experiments/results/speed/chunked-sums-cbca433.md).
+// 1.03-1.05x as fast in quiet minutes, 1.46-1.58x in spells where the row split slowed down
+// (the chunks share nothing between the cores until the final sum); with 512 or 768 rows (the
+// FFN's output weights, 43 or 64 row panels to share) 0.96-0.97x, hence kChunkMaxRows
+// (experiments/results/speed/chunked-sums-cbca433.md).
 constexpr int kChunk = 1024;
+constexpr int kMaxChunks = 4;
 constexpr int kChunkMaxRows = 256;
 
 bool chunked_sum(int M, int N, int K) {
     return K > kChunk && M <= kChunkMaxRows && static_cast<long>(M) * N <= kBBudget;
 }
 
+// Terms per chunk: kChunk, or more when that would make more than kMaxChunks chunks.
+int chunk_length(int K) { return std::max(kChunk, (K + kMaxChunks - 1) / kMaxChunks); }
+
 thread_local Scratch t_chunk_sums;  // chunks 1, 2, ... of C, owned by the thread that calls gemm
 
 void gemm_chunked(bool trans_a, bool trans_b, int M, int N, int K, const float* A, long lda, const float* B,
                   long ldb, float* C, long ldc, bool accumulate, bool parallel) {
-    const int chunks = (K + kChunk - 1) / kChunk;
+    const int length = chunk_length(K), chunks = (K + length - 1) / length;
     const long c_floats = static_cast<long>(M) * N;
     float* partial = t_chunk_sums.get(static_cast<size_t>(chunks - 1) * c_floats);  // chunk c at (c - 1) M N, ld N
     auto sum_chunk = [&](int c, bool parallel_inside) {
-        const int k0 = c * kChunk, kc = std::min(kChunk, K - k0);
+        const int k0 = c * length, kc = std::min(length, K - k0);
         const float* a = trans_a ? A + k0 * lda : A + k0;  // op(A)[:, k0:k0+kc]
         const float* b = trans_b ? B + k0 : B + k0 * ldb;  // op(B)[k0:k0+kc, :]
         float* dst = c == 0 ? C : partial + (c - 1) * c_floats;
