@@ -9,15 +9,25 @@
 //
 // Operands are cold, as in training, where each product's inputs were written by other ops
 // megabytes earlier: the calls rotate through 8 sets of buffers (48 MB for the largest shape).
+// They are tensor storage (buffer_pool.h: on huge pages when big, as in training); on 4 KiB pages
+// attention's heads, rows 768 bytes apart, ran at about half the speed, TLB-bound.
+//
+// Attention's products come last, as causal_attention (src/ops/attention.cpp) issues them: one
+// gemm per (batch, head) item and block of 64 queries or keys, the 96 items shared among the
+// threads, each product on the thread that runs its item; heads are read in place (leading
+// dimension d = 192) and P^T has rows of T = 128 floats. One timed call is a whole batch of them.
 //
 // usage: gemm_ab THREADS REPS    (see gemm_ab.sh)
 #include <omp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <vector>
 
+#include "glulab/buffer_pool.h"
 #include "paired.h"
 
 // The two builds of glulab::gemm (gemm.h), renamed by the preprocessor.
@@ -30,14 +40,44 @@ void gemm(bool, bool, int, int, int, const float*, int, const float*, int, float
 
 namespace {
 
+// `count` floats of tensor storage, set to `value`.
+class Floats {
+public:
+    Floats(size_t count, float value)
+        : bytes_(count * sizeof(float)), data_(static_cast<float*>(glulab::allocate_storage(bytes_))) {
+        std::fill(data_, data_ + count, value);
+    }
+    ~Floats() { glulab::free_storage(data_, bytes_); }
+    Floats(const Floats&) = delete;
+    Floats& operator=(const Floats&) = delete;
+    float* data() const { return data_; }
+
+private:
+    size_t bytes_;
+    float* data_;
+};
+
+// One product, or `items` independent ones of the same shape run in parallel (attention's), with
+// leading dimensions lda, ldb, ldc (0: the operand's own width, a dense matrix).
 struct Shape {
     const char* what;
     int M, N, K;
     bool trans_a, trans_b;
+    int items = 1;
+    int lda = 0, ldb = 0, ldc = 0;
+
+    int ld_a() const { return lda ? lda : (trans_a ? M : K); }
+    int ld_b() const { return ldb ? ldb : (trans_b ? K : N); }
+    int ld_c() const { return ldc ? ldc : N; }
+    // Floats of one item's operand: its rows times its leading dimension.
+    size_t a_floats() const { return static_cast<size_t>(trans_a ? K : M) * ld_a(); }
+    size_t b_floats() const { return static_cast<size_t>(trans_b ? N : K) * ld_b(); }
+    size_t c_floats() const { return static_cast<size_t>(M) * ld_c(); }
 };
 
 // The small preset (d 192, B T = 2048): each layer's products, forward and backward, with
 // d_ff 512 (the gated variants) and d_ff 768 (ReLU, GELU, Swish).
+constexpr int kItems = 16 * 6, kD = 192, kT = 128;  // attention: B H items, heads' rows kD apart
 const Shape kShapes[] = {
     {"x W (q, k, v, o)", 2048, 192, 192, false, false},
     {"x W (FFN in)", 2048, 512, 192, false, false},
@@ -54,37 +94,59 @@ const Shape kShapes[] = {
     {"dY W^T (FFN out, 768)", 2048, 768, 192, false, true},
     {"X^T dY (FFN in, 768)", 192, 768, 2048, true, false},
     {"X^T dY (FFN out, 768)", 768, 192, 2048, true, false},
+    // The second block of 64 queries, which sees all 128 keys (the first sees 64):
+    {"attn S^T = k q^T", kT, 64, 32, false, true, kItems, kD, kD, kT},   // also dP^T = v dO^T
+    {"attn O = P v", 64, 32, kT, true, false, kItems, kT, kD, kD},       // also dq = dS k
+    {"attn dk = dS^T q", 64, 32, kT, false, false, kItems, kT, kD, kD},  // also dv = P^T dO
 };
 
 void compare(const Shape& s, int reps) {
-    constexpr int kBuffers = 8;
-    const size_t a_size = static_cast<size_t>(s.M) * s.K, b_size = static_cast<size_t>(s.K) * s.N;
-    std::vector<std::vector<float>> A(kBuffers, std::vector<float>(a_size, 0.5f));
-    std::vector<std::vector<float>> B(kBuffers, std::vector<float>(b_size, 0.25f));
-    std::vector<std::vector<float>> C(kBuffers, std::vector<float>(static_cast<size_t>(s.M) * s.N));
-    const int lda = s.trans_a ? s.M : s.K, ldb = s.trans_b ? s.K : s.N;
+    // Attention's operands were written by the op just before (the projections, the softmax):
+    // two sets of them (11 MB) stay in L3, as in training.
+    const int kBuffers = s.items > 1 ? 2 : 8;
+    const size_t items = static_cast<size_t>(s.items);
+    std::vector<std::unique_ptr<Floats>> A, B, C;
+    for (int i = 0; i < kBuffers; ++i) {
+        A.push_back(std::make_unique<Floats>(items * s.a_floats(), 0.5f));
+        B.push_back(std::make_unique<Floats>(items * s.b_floats(), 0.25f));
+        C.push_back(std::make_unique<Floats>(items * s.c_floats(), 0.0f));
+    }
+    auto run = [&](bool base, int i, int item) {
+        const float* a = A[i]->data() + item * s.a_floats();
+        const float* b = B[i]->data() + item * s.b_floats();
+        float* c = C[i]->data() + item * s.c_floats();
+        if (base)
+            gemm_base::gemm(s.trans_a, s.trans_b, s.M, s.N, s.K, a, s.ld_a(), b, s.ld_b(), c, s.ld_c(), false);
+        else
+            gemm_new::gemm(s.trans_a, s.trans_b, s.M, s.N, s.K, a, s.ld_a(), b, s.ld_b(), c, s.ld_c(), false);
+    };
     auto time_call = [&](bool base, int i) {
         const auto start = std::chrono::steady_clock::now();
-        if (base)
-            gemm_base::gemm(s.trans_a, s.trans_b, s.M, s.N, s.K, A[i].data(), lda, B[i].data(), ldb, C[i].data(),
-                            s.N, false);
-        else
-            gemm_new::gemm(s.trans_a, s.trans_b, s.M, s.N, s.K, A[i].data(), lda, B[i].data(), ldb, C[i].data(),
-                           s.N, false);
+        if (s.items == 1) {
+            run(base, i, 0);
+        } else {
+#pragma omp parallel for schedule(static)
+            for (int item = 0; item < s.items; ++item) run(base, i, item);
+        }
         return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     };
     PairedTimes t;
     const int warmup = 2 * kBuffers;
     for (int r = 0; r < warmup + reps; ++r) {
-        const int i = r % kBuffers, j = (r + kBuffers / 2) % kBuffers;  // two different cold sets
+        const int i = r % kBuffers, j = (r + kBuffers / 2) % kBuffers;  // two different sets
         const bool base_first = r % 2 == 0;
         const double first = time_call(base_first, i), second = time_call(!base_first, j);
         if (r < warmup) continue;
         const double tb = base_first ? first : second, tn = base_first ? second : first;
         t.add(tb, tn);
     }
-    const double gflop = 2.0 * s.M * s.N * s.K * 1e-9;
-    std::printf("| %-20s | %4dx%4dx%4d | %6.0f | %6.0f | %5.3f | %5.3f-%5.3f |\n", s.what, s.M, s.N, s.K,
+    const double gflop = 2.0 * s.items * s.M * s.N * s.K * 1e-9;
+    char size[40];
+    if (s.items > 1)
+        std::snprintf(size, sizeof size, "%d x %dx%dx%d", s.items, s.M, s.N, s.K);
+    else
+        std::snprintf(size, sizeof size, "%dx%dx%d", s.M, s.N, s.K);
+    std::printf("| %-21s | %-15s | %6.0f | %6.0f | %5.3f | %5.3f-%5.3f |\n", s.what, size,
                 gflop / quantile(t.base, 0.5), gflop / quantile(t.fresh, 0.5), quantile(t.ratio, 0.5),
                 quantile(t.ratio, 0.25), quantile(t.ratio, 0.75));
 }
@@ -99,7 +161,7 @@ int main(int argc, char** argv) {
     omp_set_num_threads(std::atoi(argv[1]));
     const int reps = std::atoi(argv[2]);
     std::printf("%s thread(s), %d pairs per shape, cold operands; GFLOP/s are medians\n\n", argv[1], reps);
-    std::printf("| product              | M x N x K      |   base |    new | new/base speed | quartiles   |\n");
+    std::printf("| product               | M x N x K       |   base |    new | new/base speed | quartiles   |\n");
     std::printf("|---|---|--:|--:|--:|--:|\n");
     for (const Shape& s : kShapes) compare(s, reps);
     return 0;

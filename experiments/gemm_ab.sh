@@ -24,6 +24,6 @@ flags=${FLAGS:?set FLAGS to the compiler flags (make gemm-ab does)}
 git show "$rev:src/ops/gemm.cpp" > "$dir/gemm_base.cpp"
 $cxx $flags -Dglulab=gemm_base -c "$dir/gemm_base.cpp" -o "$dir/gemm_base.o"
 $cxx $flags -Dglulab=gemm_new -c src/ops/gemm.cpp -o "$dir/gemm_new.o"
-$cxx $flags experiments/gemm_ab.cpp "$dir/gemm_base.o" "$dir/gemm_new.o" -o "$dir/gemm_ab"
+$cxx $flags experiments/gemm_ab.cpp src/buffer_pool.cpp "$dir/gemm_base.o" "$dir/gemm_new.o" -o "$dir/gemm_ab"
 echo "base: src/ops/gemm.cpp at $(git rev-parse --short "$rev"); new: the working tree's"
 "$dir/gemm_ab" "$threads" "$reps"
