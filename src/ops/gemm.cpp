@@ -190,8 +190,8 @@ inline void prefetch_c_tile(int rows, int cols, const float* c, long ldc) {
         for (int j = 0; j < cols; j += 16) __builtin_prefetch(c + r * ldc + j, 1, 3);
 }
 
-// Asks for part `part` (of `parts`) of the cache lines of the A block A[i0:i0+rows, pc:pc+kc]
-// (A stored M x K), so that the block the next call needs is in cache when it starts. Used where
+// Asks for the cache lines of the A block A[i0:i0+rows, pc:pc+kc] (A stored M x K), a share at a
+// time, so that the block the next call needs is in cache when it starts. Used where
 // the micro-kernel reads A in place: the first kernel to meet a block would read its 12 rows from
 // memory as 12 short streams, one float per step each, which the hardware prefetcher does not
 // follow, and stall on every new line. Spread over the B panels, the requests cost nothing.
@@ -199,12 +199,31 @@ inline void prefetch_c_tile(int rows, int cols, const float* c, long ldc) {
 // K = 192 products on 1 thread; in training, where A comes warm from the op before, nothing
 // measurable. Not used for packed A: the copy reads whole rows, which the prefetcher does follow
 // (asking there too cost 4% at K = 512).
-inline void prefetch_a_block(const float* A, long lda, int i0, int rows, int pc, int kc, int part, int parts) {
-    const int lines_per_row = (kc + 15) / 16;
-    const int lines = rows * lines_per_row;
-    for (int l = lines * part / parts; l < lines * (part + 1) / parts; ++l)
-        __builtin_prefetch(A + (i0 + l / lines_per_row) * lda + pc + l % lines_per_row * 16, 0, 2);
-}
+// A share is one B panel's worth: the block's lines row by row, per_share_ of them per call of
+// next_share(), counted on rather than found by dividing a line number (as until session 18): with
+// K = 32 (attention's S^T = k q^T) a tile takes only about 800 cycles. make gemm-ab REV=e481376:
+// attention's products 1.04-1.08x as fast on 1 thread (S^T 1.047), 0.98-1.04x on 2, the others
+// 0.99-1.01; whole steps unchanged (experiments/results/speed/a-prefetch-e481376.md).
+class ABlockPrefetch {
+public:
+    // The block of the next call, to be asked for in `shares` shares; rows = 0: nothing to ask.
+    ABlockPrefetch(const float* A, long lda, int i0, int rows, int pc, int kc, int shares)
+        : first_(A + pc), lda_(lda), end_row_(i0 + rows), lines_per_row_((kc + 15) / 16),
+          per_share_((rows * lines_per_row_ + shares - 1) / shares), row_(i0) {}
+
+    void next_share() {
+        for (int n = 0; n < per_share_ && row_ < end_row_; ++n) {
+            __builtin_prefetch(first_ + row_ * lda_ + line_ * 16, 0, 2);
+            if (++line_ == lines_per_row_) line_ = 0, ++row_;
+        }
+    }
+
+private:
+    const float* first_;  // column pc of row 0
+    long lda_;
+    int end_row_, lines_per_row_, per_share_;
+    int row_, line_ = 0;  // the next line to ask for
+};
 
 // ---- the micro-kernel ----
 // C[0:ROWS, 0:COLS] = (add_c ? C : 0) + A[0:ROWS, 0:kc] @ Bp[0:kc, 0:COLS], kc >= 1
@@ -556,10 +575,10 @@ void gemm_tiled(bool trans_a, bool trans_b, int M, int N, int K, const float* A,
                     a = panel;
                 }
                 const bool prefetch_next = !pack_a && !trans_a && next_ip < row_panels;
+                ABlockPrefetch next_a(A, lda, next_ip * MR, prefetch_next ? std::min(MR, M - next_ip * MR) : 0, next_pc,
+                                      std::min(slice, K - next_pc), col_panels);
                 for (int p = 0; p < col_panels; ++p) {
-                    if (prefetch_next)
-                        prefetch_a_block(A, lda, next_ip * MR, std::min(MR, M - next_ip * MR), next_pc,
-                                         std::min(slice, K - next_pc), p, col_panels);
+                    next_a.next_share();
                     const int j0 = jc + p * NR;
                     compute_tile<MR, NR>(rows, std::min(NR, N - j0), trans_a, kc, a, a_ld, packed_b + p * kc * NR,
                                          b_row_stride, C + i0 * ldc + j0, ldc, add_c);
