@@ -101,12 +101,12 @@ const Shape kShapes[] = {
 };
 
 void compare(const Shape& s, int reps) {
-    // Attention's operands were written by the op just before (the projections, the softmax):
-    // two sets of them (11 MB) stay in L3, as in training.
-    const int kBuffers = s.items > 1 ? 2 : 8;
+    // Attention's operands were written by the op just before (the projections, the softmax) and
+    // come from L3: two sets of them (the lines they touch, at most 17 MB) stay in its 32 MB.
+    const int sets = s.items > 1 ? 2 : 8;
     const size_t items = static_cast<size_t>(s.items);
     std::vector<std::unique_ptr<Floats>> A, B, C;
-    for (int i = 0; i < kBuffers; ++i) {
+    for (int i = 0; i < sets; ++i) {
         A.push_back(std::make_unique<Floats>(items * s.a_floats(), 0.5f));
         B.push_back(std::make_unique<Floats>(items * s.b_floats(), 0.25f));
         C.push_back(std::make_unique<Floats>(items * s.c_floats(), 0.0f));
@@ -131,9 +131,9 @@ void compare(const Shape& s, int reps) {
         return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     };
     PairedTimes t;
-    const int warmup = 2 * kBuffers;
+    const int warmup = 2 * sets;
     for (int r = 0; r < warmup + reps; ++r) {
-        const int i = r % kBuffers, j = (r + kBuffers / 2) % kBuffers;  // two different sets
+        const int i = r % sets, j = (r + sets / 2) % sets;  // two different sets
         const bool base_first = r % 2 == 0;
         const double first = time_call(base_first, i), second = time_call(!base_first, j);
         if (r < warmup) continue;
