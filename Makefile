@@ -61,11 +61,11 @@ sanitize: check-doctest
 	  LDFLAGS="-fsanitize=address,undefined" build-san/run_tests build-san/glulab
 	GLULAB_BIN=build-san/glulab ASAN_OPTIONS=detect_leaks=1 ./build-san/run_tests
 
-## gemm-ab: paired speed of src/ops/gemm.cpp against revision REV on the small preset's products (THREADS, REPS)
+## gemm-ab: paired speed of src/ops/gemm.cpp against revision REV on the small preset's products (THREADS, REPS, ONLY)
 REV ?= HEAD
 gemm-ab:
 	CXX="$(CXX)" FLAGS="$(CXXSTD) $(MATH) $(CXXFLAGS) -fopenmp -Iinclude" \
-	  experiments/gemm_ab.sh $(REV) $(or $(THREADS),1) $(or $(REPS),300)
+	  experiments/gemm_ab.sh $(REV) $(or $(THREADS),1) $(or $(REPS),300) "$(ONLY)"
 
 ## kernel-alone: gemm's micro-kernel by itself, on one thread, against the FMA peak measured next to it (REPS pairs)
 kernel-alone:

@@ -17,13 +17,15 @@
 // threads, each product on the thread that runs its item; heads are read in place (leading
 // dimension d = 192) and P^T has rows of T = 128 floats. One timed call is a whole batch of them.
 //
-// usage: gemm_ab THREADS REPS    (see gemm_ab.sh)
+// usage: gemm_ab THREADS REPS [ONLY]    (see gemm_ab.sh); ONLY: time just the products whose
+// name contains it, e.g. "X^T dY"
 #include <omp.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <vector>
 
@@ -154,8 +156,14 @@ void compare(const Shape& s, int reps) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc != 3 || std::atoi(argv[1]) < 1 || std::atoi(argv[2]) < 10) {
-        std::fprintf(stderr, "usage: gemm_ab THREADS REPS (REPS >= 10)\n");
+    if (argc < 3 || argc > 4 || std::atoi(argv[1]) < 1 || std::atoi(argv[2]) < 10) {
+        std::fprintf(stderr, "usage: gemm_ab THREADS REPS [ONLY] (REPS >= 10)\n");
+        return 2;
+    }
+    const char* only = argc == 4 ? argv[3] : "";
+    auto chosen = [&](const Shape& s) { return std::strstr(s.what, only) != nullptr; };
+    if (std::none_of(std::begin(kShapes), std::end(kShapes), chosen)) {
+        std::fprintf(stderr, "gemm_ab: no product's name contains \"%s\"\n", only);
         return 2;
     }
     omp_set_num_threads(std::atoi(argv[1]));
@@ -163,6 +171,7 @@ int main(int argc, char** argv) {
     std::printf("%s thread(s), %d pairs per shape, cold operands; GFLOP/s are medians\n\n", argv[1], reps);
     std::printf("| product               | M x N x K       |   base |    new | new/base speed | quartiles   |\n");
     std::printf("|---|---|--:|--:|--:|--:|\n");
-    for (const Shape& s : kShapes) compare(s, reps);
+    for (const Shape& s : kShapes)
+        if (chosen(s)) compare(s, reps);
     return 0;
 }
