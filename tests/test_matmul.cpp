@@ -137,6 +137,11 @@ TEST_CASE("gemm: matches gemm_reference on awkward sizes, every transpose, accum
             check_against_reference(ta, tb, 29, 100, 2048, (n++ % 2) == 1, rng);
             check_against_reference(ta, tb, 40, 72, 2500, (n++ % 2) == 1, rng, 3);
             check_against_reference(ta, tb, 17, 40, 5000, (n++ % 2) == 1, rng);  // 4 longer chunks
+            // A tall, narrow C (more than 256 rows): each chunk computes its piece of C^T, and the
+            // final sum adds their transposes, 16 x 16 at a time (edges: 300 = 18 x 16 + 12).
+            check_against_reference(ta, tb, 300, 40, 2048, (n++ % 2) == 1, rng);
+            check_against_reference(ta, tb, 290, 72, 2500, (n++ % 2) == 1, rng, 3);
+            check_against_reference(ta, tb, 520, 17, 5000, (n++ % 2) == 1, rng);
         }
 }
 
@@ -188,11 +193,12 @@ TEST_CASE("gemm: bit-identical results with 1 and 2 OpenMP threads") {
             // C in L2 (threads keep their row panels over all slices), and C too big for it; K in
             // one long slice (383, 300) and in several (583, 600); K cut in chunks (2048: one chunk
             // per thread on 2 threads; 3000: three chunks, each split over the row panels; 5000:
-            // four chunks of 1250, two per thread).
+            // four chunks of 1250, two per thread), also for a tall C, whose chunks compute C^T.
             for (const auto& [M, N, K] : {std::array<int, 3>{257, 191, 383}, std::array<int, 3>{1100, 240, 300},
                                           std::array<int, 3>{257, 191, 583}, std::array<int, 3>{1100, 240, 600},
                                           std::array<int, 3>{100, 96, 2048}, std::array<int, 3>{40, 200, 3000},
-                                          std::array<int, 3>{24, 64, 5000}}) {
+                                          std::array<int, 3>{24, 64, 5000}, std::array<int, 3>{300, 40, 2048},
+                                          std::array<int, 3>{290, 72, 3000}}) {
                 const std::vector<float> A = random_values(static_cast<size_t>(M) * K, rng);
                 const std::vector<float> B = random_values(static_cast<size_t>(K) * N, rng);
                 std::vector<float> C1(static_cast<size_t>(M) * N), C2(C1.size());

@@ -64,7 +64,7 @@
 // Threads. One product is split over its row panels of C; gemm_batched gives whole items to
 // threads when there are many (attention: batch x heads). A long sum into a small C (the weight
 // gradients X^T dY, summed over the batch's tokens) is cut into chunks of 1,024 terms, one chunk
-// per thread, added up at the end (see gemm_chunked). Products under about 2^20 multiply-adds
+// per thread, added up at the end (see gemm_chunked; a tall, narrow C is summed as its transpose). Products under about 2^20 multiply-adds
 // run on one thread, since starting a team costs more than they do.
 //
 // Measured (the benchmark in tests/test_matmul.cpp, small-preset shapes, on a shared 2-core Xeon
@@ -635,6 +635,13 @@ void gemm_tiles_for_n(bool trans_a, bool trans_b, int M, int N, int K, const flo
 // (the chunks share nothing between the cores until the final sum); with 512 or 768 rows (the
 // FFN's output weights, 43 or 64 row panels to share) 0.96-0.97x, hence kChunkMaxRows
 // (experiments/results/speed/chunked-sums-cbca433.md).
+//
+// Transposed chunks. A tall, narrow C such as those (512 or 768 x 192) is cut all the same, but
+// each chunk computes its piece of the transpose, C^T = op(B)^T op(A)^T (192 x 768: the shape of
+// the FFN's input weights' gradient, few rows and wide panels), into a buffer of its own, and the
+// final sum adds the chunks' transposes into C. make gemm-ab on Zen 4: those two products
+// 1.04x as fast on 2 threads and 1.03-1.05x on 1 (no other product takes this path); small steps
+// (make step-ab) 1.02x (experiments/results/speed/transposed-chunks-09acd0c.md).
 constexpr int kChunk = 1024;
 constexpr int kMaxChunks = 4;
 constexpr int kChunkMaxRows = 256;
@@ -643,29 +650,17 @@ bool chunked_sum(int M, int N, int K) {
     return K > kChunk && M <= kChunkMaxRows && static_cast<long>(M) * N <= kBBudget;
 }
 
+// A sum whose transpose is chunked, and not itself.
+bool transposed_chunked_sum(int M, int N, int K) { return !chunked_sum(M, N, K) && chunked_sum(N, M, K); }
+
 // Terms per chunk: kChunk, or more when that would make more than kMaxChunks chunks.
 int chunk_length(int K) { return std::max(kChunk, (K + kMaxChunks - 1) / kMaxChunks); }
 
-thread_local Scratch t_chunk_sums;  // chunks 1, 2, ... of C, owned by the thread that calls gemm
+thread_local Scratch t_chunk_sums;  // the chunks' buffers, owned by the thread that calls gemm
 
-void gemm_chunked(bool trans_a, bool trans_b, int M, int N, int K, const float* A, long lda, const float* B,
-                  long ldb, float* C, long ldc, bool accumulate, bool parallel) {
-    const int length = chunk_length(K), chunks = (K + length - 1) / length;
+// C (M x N, ld ldc) += chunks 1, 2, ... in that order, chunk c at partial + (c - 1) M N (ld N).
+void add_chunks(int M, int N, int chunks, const float* partial, float* C, long ldc, bool parallel) {
     const long c_floats = static_cast<long>(M) * N;
-    float* partial = t_chunk_sums.get(static_cast<size_t>(chunks - 1) * c_floats);  // chunk c at (c - 1) M N, ld N
-    auto sum_chunk = [&](int c, bool parallel_inside) {
-        const int k0 = c * length, kc = std::min(length, K - k0);
-        const float* a = trans_a ? A + k0 * lda : A + k0;  // op(A)[:, k0:k0+kc]
-        const float* b = trans_b ? B + k0 : B + k0 * ldb;  // op(B)[k0:k0+kc, :]
-        float* dst = c == 0 ? C : partial + (c - 1) * c_floats;
-        gemm_tiles_for_n(trans_a, trans_b, M, N, kc, a, lda, b, ldb, dst, c == 0 ? ldc : N, c == 0 && accumulate,
-                         parallel_inside);
-    };
-    const int threads = parallel ? omp_get_max_threads() : 1;
-    if (threads > 1 && chunks % threads == 0)
-        for_range(chunks, true, [&](int c) { sum_chunk(c, false); });
-    else
-        for (int c = 0; c < chunks; ++c) sum_chunk(c, parallel);
     for_range(M, parallel, [&](int i) {
         float* ci = C + i * ldc;
         for (int c = 1; c < chunks; ++c) {
@@ -674,6 +669,64 @@ void gemm_chunked(bool trans_a, bool trans_b, int M, int N, int K, const float* 
             for (int j = 0; j < N; ++j) ci[j] += pi[j];
         }
     });
+}
+
+// C (M x N, ld ldc) = (accumulate ? C : 0) + the sum of the chunks' transposes, in chunk order,
+// chunk c's C^T (N x M) at partial + c M N (ld M). A block of 16 x 16 at a time: C^T's columns,
+// M floats apart, would otherwise be read one float per cache line.
+void add_transposed_chunks(int M, int N, int chunks, const float* partial, float* C, long ldc, bool accumulate,
+                           bool parallel) {
+    constexpr int kSide = 16;
+    const long c_floats = static_cast<long>(M) * N;
+    for_range((M + kSide - 1) / kSide, parallel, [&](int block) {
+        const int i0 = block * kSide, rows = std::min(kSide, M - i0);
+        for (int j0 = 0; j0 < N; j0 += kSide) {
+            const int cols = std::min(kSide, N - j0);
+            float sum[kSide][kSide] = {};  // sum[jj][ii]: element (i0 + ii, j0 + jj) of C
+            for (int c = 0; c < chunks; ++c)
+                for (int jj = 0; jj < cols; ++jj) {
+                    const float* row = partial + c * c_floats + static_cast<long>(j0 + jj) * M + i0;  // of C^T
+#pragma omp simd
+                    for (int ii = 0; ii < kSide; ++ii) sum[jj][ii] += ii < rows ? row[ii] : 0.0f;
+                }
+            for (int ii = 0; ii < rows; ++ii) {
+                float* ci = C + (i0 + ii) * ldc + j0;
+                for (int jj = 0; jj < cols; ++jj) ci[jj] = accumulate ? ci[jj] + sum[jj][ii] : sum[jj][ii];
+            }
+        }
+    });
+}
+
+// The sum cut into chunks, each chunk's product of C, or of C^T when `transposed`.
+void gemm_chunked(bool trans_a, bool trans_b, int M, int N, int K, const float* A, long lda, const float* B,
+                  long ldb, float* C, long ldc, bool accumulate, bool parallel, bool transposed) {
+    const int length = chunk_length(K), chunks = (K + length - 1) / length;
+    const long c_floats = static_cast<long>(M) * N;
+    // Chunk 0 goes straight into C unless transposed: then every chunk has a buffer.
+    const int buffers = transposed ? chunks : chunks - 1;
+    float* partial = t_chunk_sums.get(static_cast<size_t>(buffers) * c_floats);
+    auto sum_chunk = [&](int c, bool parallel_inside) {
+        const int k0 = c * length, kc = std::min(length, K - k0);
+        const float* a = trans_a ? A + k0 * lda : A + k0;  // op(A)[:, k0:k0+kc]
+        const float* b = trans_b ? B + k0 : B + k0 * ldb;  // op(B)[k0:k0+kc, :]
+        if (transposed)  // (N x M) = op(B)^T op(A)^T, ld M
+            gemm_tiles_for_n(!trans_b, !trans_a, N, M, kc, b, ldb, a, lda, partial + c * c_floats, M, false,
+                             parallel_inside);
+        else if (c == 0)
+            gemm_tiles_for_n(trans_a, trans_b, M, N, kc, a, lda, b, ldb, C, ldc, accumulate, parallel_inside);
+        else
+            gemm_tiles_for_n(trans_a, trans_b, M, N, kc, a, lda, b, ldb, partial + (c - 1) * c_floats, N, false,
+                             parallel_inside);
+    };
+    const int threads = parallel ? omp_get_max_threads() : 1;
+    if (threads > 1 && chunks % threads == 0)
+        for_range(chunks, true, [&](int c) { sum_chunk(c, false); });
+    else
+        for (int c = 0; c < chunks; ++c) sum_chunk(c, parallel);
+    if (transposed)
+        add_transposed_chunks(M, N, chunks, partial, C, ldc, accumulate, parallel);
+    else
+        add_chunks(M, N, chunks, partial, C, ldc, parallel);
 }
 
 // The blocked product, and the cases with nothing to sum.
@@ -685,8 +738,9 @@ void gemm_blocked(bool trans_a, bool trans_b, int M, int N, int K, const float* 
             for (int i = 0; i < M; ++i) std::fill(C + i * ldc, C + i * ldc + N, 0.0f);
         return;
     }
-    if (chunked_sum(M, N, K))
-        gemm_chunked(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate, parallel);
+    if (chunked_sum(M, N, K) || transposed_chunked_sum(M, N, K))
+        gemm_chunked(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate, parallel,
+                     transposed_chunked_sum(M, N, K));
     else
         gemm_tiles_for_n(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate, parallel);
 }
