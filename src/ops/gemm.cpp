@@ -64,8 +64,9 @@
 // Threads. One product is split over its row panels of C; gemm_batched gives whole items to
 // threads when there are many (attention: batch x heads). A long sum into a small C (the weight
 // gradients X^T dY, summed over the batch's tokens) is cut into chunks of 1,024 terms, one chunk
-// per thread, added up at the end (see gemm_chunked; a tall, narrow C is summed as its transpose). Products under about 2^20 multiply-adds
-// run on one thread, since starting a team costs more than they do.
+// per thread, added up at the end (see gemm_chunked; a tall, narrow C is summed as its
+// transpose). Products under about 2^20 multiply-adds run on one thread, since starting a team
+// costs more than they do.
 //
 // Measured (the benchmark in tests/test_matmul.cpp, small-preset shapes, on a shared 2-core Xeon
 // VM whose FMA peak is 243 GFLOP/s per core): x W and dY W^T 165-180 GFLOP/s on one core (68-74%)
@@ -629,7 +630,7 @@ void gemm_tiles_for_n(bool trans_a, bool trans_b, int M, int N, int K, const flo
 // are the same for any number of threads. When the threads can share the chunks evenly, each
 // chunk runs on one thread: packing and arithmetic from its own caches, one meeting at the end.
 // Otherwise the chunks run one after the other, each split over its row panels. A sum of more
-// than kMaxChunks kChunk terms takes kMaxChunks longer chunks: the buffer stays under 3 MB.
+// than kMaxChunks kChunk terms takes kMaxChunks longer chunks: the buffers stay within 4 MB.
 // Measured with make gemm-ab on 2 threads (Zen 4): the small preset's X^T dY with 192 rows
 // 1.03-1.05x as fast in quiet minutes, 1.46-1.58x in spells where the row split slowed down
 // (the chunks share nothing between the cores until the final sum); with 512 or 768 rows (the
@@ -640,8 +641,8 @@ void gemm_tiles_for_n(bool trans_a, bool trans_b, int M, int N, int K, const flo
 // each chunk computes its piece of the transpose, C^T = op(B)^T op(A)^T (192 x 768: the shape of
 // the FFN's input weights' gradient, few rows and wide panels), into a buffer of its own, and the
 // final sum adds the chunks' transposes into C. make gemm-ab on Zen 4: those two products
-// 1.04x as fast on 2 threads and 1.03-1.05x on 1 (no other product takes this path); small steps
-// (make step-ab) 1.02x (experiments/results/speed/transposed-chunks-09acd0c.md).
+// 1.03-1.07x as fast on 2 threads and 1.04-1.09x on 1 (no other product takes this path); small
+// steps within the noise, 0.995-1.019x (experiments/results/speed/transposed-chunks-09acd0c.md).
 constexpr int kChunk = 1024;
 constexpr int kMaxChunks = 4;
 constexpr int kChunkMaxRows = 256;
