@@ -36,8 +36,8 @@
 // Where the data sits while the micro-kernel runs:
 //   the A panel (MR x KC = 12 x 256 floats = 12 KB; up to 24 KB when a sum of up to 768 terms
 //     is cut in one or two slices, see slice_length) stays in L1 while it meets every B panel;
-//   the packed B block (KC x NC = 256 x 768 floats = 768 KB) stays in L2 (2 MB per core) while
-//     every row panel of C streams past it, and is read in order so the prefetcher keeps up;
+//   the packed B block (KC x NC = 256 x 768 floats = 768 KB) stays in L2 (1 MB per core on
+//     Zen 4) while every row panel of C streams past it, read in order so the prefetcher keeps up;
 //   C is read and written once per KC slice of the sum, from L2 if it fits there.
 // Groups: B is packed for as many KC slices as fit 1 MB (five when NC = 192, all four of the
 // tiny preset's K = 1024 weight gradients). When C (M x NC) stays in L2 between slices, each
@@ -710,14 +710,14 @@ void gemm_chunked(bool trans_a, bool trans_b, int M, int N, int K, const float* 
         const int k0 = c * length, kc = std::min(length, K - k0);
         const float* a = trans_a ? A + k0 * lda : A + k0;  // op(A)[:, k0:k0+kc]
         const float* b = trans_b ? B + k0 : B + k0 * ldb;  // op(B)[k0:k0+kc, :]
-        if (transposed)  // (N x M) = op(B)^T op(A)^T, ld M
+        if (transposed) {  // (N x M) = op(B)^T op(A)^T, ld M
             gemm_tiles_for_n(!trans_b, !trans_a, N, M, kc, b, ldb, a, lda, partial + c * c_floats, M, false,
                              parallel_inside);
-        else if (c == 0)
-            gemm_tiles_for_n(trans_a, trans_b, M, N, kc, a, lda, b, ldb, C, ldc, accumulate, parallel_inside);
-        else
-            gemm_tiles_for_n(trans_a, trans_b, M, N, kc, a, lda, b, ldb, partial + (c - 1) * c_floats, N, false,
+        } else {
+            float* dst = c == 0 ? C : partial + (c - 1) * c_floats;
+            gemm_tiles_for_n(trans_a, trans_b, M, N, kc, a, lda, b, ldb, dst, c == 0 ? ldc : N, c == 0 && accumulate,
                              parallel_inside);
+        }
     };
     const int threads = parallel ? omp_get_max_threads() : 1;
     if (threads > 1 && chunks % threads == 0)
@@ -739,9 +739,9 @@ void gemm_blocked(bool trans_a, bool trans_b, int M, int N, int K, const float* 
             for (int i = 0; i < M; ++i) std::fill(C + i * ldc, C + i * ldc + N, 0.0f);
         return;
     }
-    if (chunked_sum(M, N, K) || transposed_chunked_sum(M, N, K))
-        gemm_chunked(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate, parallel,
-                     transposed_chunked_sum(M, N, K));
+    const bool transposed = transposed_chunked_sum(M, N, K);
+    if (transposed || chunked_sum(M, N, K))
+        gemm_chunked(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate, parallel, transposed);
     else
         gemm_tiles_for_n(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate, parallel);
 }
