@@ -67,11 +67,11 @@ gemm-ab:
 	CXX="$(CXX)" FLAGS="$(CXXSTD) $(MATH) $(CXXFLAGS) -fopenmp -Iinclude" \
 	  experiments/gemm_ab.sh $(REV) $(or $(THREADS),1) $(or $(REPS),300) "$(ONLY)"
 
-## kernel-alone: gemm's micro-kernel by itself, on one thread, against the FMA peak measured next to it (REPS pairs)
+## kernel-alone: gemm's micro-kernel by itself, on one thread, against the FMA peak measured next to it (REPS pairs; KC steps per call, default 192)
 kernel-alone:
 	mkdir -p $(BUILD)
 	$(CXX) $(CXXSTD) $(MATH) $(CXXFLAGS) -fopenmp -Iinclude experiments/kernel_alone.cpp src/ops/peak.cpp -o $(BUILD)/kernel_alone
-	$(BUILD)/kernel_alone $(or $(REPS),41)
+	$(BUILD)/kernel_alone $(or $(REPS),41) $(or $(KC),192)
 
 ## core-balance: do the cores run at the same speed side by side? (the FMA peak's loop on every thread at once, REPS runs x 3)
 core-balance:
