@@ -5,8 +5,9 @@
 // 48 but not of 32), the cache blocks (KC 256, NC 768; a sum of up to 512 terms is one slice when
 // its packed B fits the budget, a longer one is cut into slices of 256), leading dims wider than
 // the matrix, every transpose combination, with and without accumulate.
-// The benchmark at the end is skipped by default: run it with
+// The two benchmarks at the end are skipped by default: run them with
 //   ./build/run_tests -tc='gemm: benchmark*' --no-skip
+//   ./build/run_tests -tc='gemm: attention*' --no-skip
 #include <doctest/doctest.h>
 #include <omp.h>
 
@@ -440,6 +441,22 @@ Rate gemm_gflops(int count, bool ta, bool tb, int M, int N, int K, int reps) {
     CHECK(bad == 0);
     return {median(rates), *std::max_element(rates.begin(), rates.end())};
 }
+
+// Times one batched product on `threads` threads and prints "label  median  % of peak  best  %
+// of peak  (peak P)". The machine may be shared: the peak is measured just before and just after,
+// and the product is compared with their mean. A peak under 80% of `threads` times the one-thread
+// peak measured at the start (`one_thread_peak`) means the host took part of a core meanwhile:
+// the line says so, since the percentages are then of a smaller machine.
+void print_rate(const char* label, int threads, int count, bool ta, bool tb, int M, int N, int K,
+                double one_thread_peak) {
+    const double peak_before = measure_fma_peak_gflops(threads);
+    omp_set_num_threads(threads);
+    const Rate r = gemm_gflops(count, ta, tb, M, N, K, 15);
+    const double peak = 0.5 * (peak_before + measure_fma_peak_gflops(threads));
+    const bool host_busy = peak < 0.8 * threads * one_thread_peak;
+    std::printf("  %-44s %6.1f %5.1f%%   best %6.1f %5.1f%%   (peak %.0f%s)\n", label, r.median,
+                100.0 * r.median / peak, r.best, 100.0 * r.best / peak, peak, host_busy ? ", host busy" : "");
+}
 }  // namespace
 
 TEST_CASE("gemm: benchmark on the small preset's training shapes" * doctest::skip()) {
@@ -473,20 +490,13 @@ TEST_CASE("gemm: benchmark on the small preset's training shapes" * doctest::ski
         {"attn p v, dS k       96 x 128x128 @ 128x32", 96, false, false, 128, 32, 128},
         {"attn p^T dO, dS^T q  96 x (128x128)^T @ 128x32", 96, true, false, 128, 32, 128},
     };
-    // The machine may be shared: the peak is measured again around every shape, and each shape
-    // is compared with the mean of the two measurements taken next to it.
     std::printf("kernel: %s\n", gemm_kernel_name());
+    const double one_thread_peak = measure_fma_peak_gflops(1);
     for (int threads : {1, 2}) {
         std::printf("threads %d: GFLOP/s median and best of 15 runs, %% of the FMA peak measured around each\n",
                     threads);
-        for (const Case& c : cases) {
-            const double peak_before = measure_fma_peak_gflops(threads);
-            omp_set_num_threads(threads);
-            const Rate r = gemm_gflops(c.count, c.ta, c.tb, c.M, c.N, c.K, 15);
-            const double peak = 0.5 * (peak_before + measure_fma_peak_gflops(threads));
-            std::printf("  %-44s %6.1f %5.1f%%   best %6.1f %5.1f%%   (peak %.0f)\n", c.what, r.median,
-                        100.0 * r.median / peak, r.best, 100.0 * r.best / peak, peak);
-        }
+        for (const Case& c : cases)
+            print_rate(c.what, threads, c.count, c.ta, c.tb, c.M, c.N, c.K, one_thread_peak);
     }
 }
 
@@ -501,14 +511,12 @@ TEST_CASE("gemm: attention's q k^T by the number of items (skipped: a benchmark)
     constexpr int T = 128, hd = 32;
     constexpr double kMegabytesPerItem = (2.0 * T * hd + T * T) * sizeof(float) / (1 << 20);
     std::printf("attn q k^T, count x 128x32 @ (128x32)^T: GFLOP/s median and best of 15 runs, %% of the FMA peak\n");
+    const double one_thread_peak = measure_fma_peak_gflops(1);
     for (int threads : {1, 2})
         for (int count : {6, 12, 24, 48, 96, 192}) {
-            const double peak_before = measure_fma_peak_gflops(threads);
-            omp_set_num_threads(threads);
-            const Rate r = gemm_gflops(count, false, true, T, T, hd, 15);
-            const double peak = 0.5 * (peak_before + measure_fma_peak_gflops(threads));
-            std::printf("  threads %d  %3d items  %5.2f MB   %6.1f %5.1f%%   best %6.1f %5.1f%%   (peak %.0f)\n",
-                        threads, count, count * kMegabytesPerItem, r.median, 100.0 * r.median / peak, r.best,
-                        100.0 * r.best / peak, peak);
+            char label[64];
+            std::snprintf(label, sizeof label, "threads %d  %3d items  %5.2f MB", threads, count,
+                          count * kMegabytesPerItem);
+            print_rate(label, threads, count, false, true, T, T, hd, one_thread_peak);
         }
 }
