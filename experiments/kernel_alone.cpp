@@ -46,9 +46,10 @@ double kernel_gflops(int kc, const float* a, const float* b, int panels, float* 
 int main(int argc, char** argv) {
     const int reps = reps_argument(argc, argv, 41, "kernel_alone");
     if (reps == 0) return 2;
+    // At most a packed slice of the sum (kKC): longer, one B panel would no longer fit L1.
     const int kc = argc > 2 ? std::atoi(argv[2]) : 192;
-    if (kc < 1 || kc > 4096) {
-        std::fprintf(stderr, "kernel_alone: KC must be between 1 and 4096, got %s\n", argv[2]);
+    if (kc < 1 || kc > glulab::kKC) {
+        std::fprintf(stderr, "kernel_alone: KC must be between 1 and %d, got %s\n", glulab::kKC, argv[2]);
         return 2;
     }
     constexpr int kPanelsL2 = 24;

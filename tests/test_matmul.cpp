@@ -500,11 +500,13 @@ TEST_CASE("gemm: benchmark on the small preset's training shapes" * doctest::ski
     }
 }
 
-// Why attention's q k^T reads lower in the benchmark above than the other products: its operands
-// do not stay in cache. Each item reads q and k (16 KB each) and writes a 128 x 128 C (64 KB,
-// which the core first reads for ownership), about 160 KB of traffic per 1 MFLOP of arithmetic:
-// 96 items are 9 MB, 2 or 3 times the others'. The same product over fewer items, whose
-// operands stay in cache from one run to the next, against more, which come from memory.
+// Why attention's q k^T reads lower in the benchmark above than the other products: how much of
+// that is memory? Each item reads q and k (16 KB each) and writes a 128 x 128 C (64 KB, which the
+// core first reads for ownership, then writes back): about 160 KB of memory traffic per MFLOP when
+// its operands are not in cache, the most in the benchmark (P v: 112 KB, mostly reads; x W with
+// d_ff = 768: 23 KB). The same product over few items, whose operands stay in cache from one run
+// to the next, against more, which do not (on a 2-core Zen 4 VM the change came between 4.5 and
+// 9 MB: experiments/results/speed/qk-items-2404d9e.md).
 //   ./build/run_tests -tc='gemm: attention*' --no-skip
 TEST_CASE("gemm: attention's q k^T by the number of items (skipped: a benchmark)" * doctest::skip()) {
     ThreadCountGuard guard;
