@@ -42,6 +42,17 @@ std::vector<float> random_values(size_t n, Rng& rng) {
 // may differ by about 2 K eps sum_k |a_ik b_kj|; a wrong or missing term is far larger.
 double rounding_allowance(int K, double scale) { return 2.0 * (K + 1) * 6e-8 * scale + 1e-30; }
 
+// The scale of that error: |op(A)| @ |op(B)|, that is sum_k |a_ik b_kj|, as an M x ldc matrix. A
+// and B: a_floats and b_floats floats from a and b, leading dims lda and ldb.
+std::vector<float> product_magnitude(bool ta, bool tb, int M, int N, int K, const float* a, size_t a_floats, int lda,
+                                     const float* b, size_t b_floats, int ldb, int ldc) {
+    std::vector<float> A_abs(a, a + a_floats), B_abs(b, b + b_floats), magnitude(static_cast<size_t>(M) * ldc);
+    for (float& v : A_abs) v = std::fabs(v);
+    for (float& v : B_abs) v = std::fabs(v);
+    gemm_reference(ta, tb, M, N, K, A_abs.data(), lda, B_abs.data(), ldb, magnitude.data(), ldc, false);
+    return magnitude;
+}
+
 void check_against_reference(bool ta, bool tb, int M, int N, int K, bool accumulate, Rng& rng, int pad = 0) {
     const int a_rows = ta ? K : M, a_cols = ta ? M : K;
     const int b_rows = tb ? N : K, b_cols = tb ? K : N;
@@ -56,10 +67,8 @@ void check_against_reference(bool ta, bool tb, int M, int N, int K, bool accumul
     gemm(ta, tb, M, N, K, A.data(), lda, B.data(), ldb, C.data(), ldc, accumulate);
     gemm_reference(ta, tb, M, N, K, A.data(), lda, B.data(), ldb, C_ref.data(), ldc, accumulate);
     // The scale of the rounding error: sum_k |a_ik b_kj| (+ |c_ij| when accumulating).
-    std::vector<float> A_abs = A, B_abs = B, magnitude(C.size());
-    for (float& v : A_abs) v = std::fabs(v);
-    for (float& v : B_abs) v = std::fabs(v);
-    gemm_reference(ta, tb, M, N, K, A_abs.data(), lda, B_abs.data(), ldb, magnitude.data(), ldc, false);
+    const std::vector<float> magnitude =
+        product_magnitude(ta, tb, M, N, K, A.data(), A.size(), lda, B.data(), B.size(), ldb, ldc);
 
     INFO("gemm(trans_a " << ta << ", trans_b " << tb << ", M " << M << ", N " << N << ", K " << K << ", accumulate "
                          << accumulate << ", pad " << pad << ")");
@@ -428,13 +437,11 @@ Rate gemm_gflops(int count, bool ta, bool tb, int M, int N, int K, int reps) {
     }
     // The timed product is the right one: its last item against gemm_reference.
     const long last_a = (count - 1L) * M * K, last_b = (count - 1L) * K * N, last_c = (count - 1L) * M * N;
-    std::vector<float> C_ref(static_cast<size_t>(M) * N), magnitude(C_ref.size());
+    std::vector<float> C_ref(static_cast<size_t>(M) * N);
     gemm_reference(ta, tb, M, N, K, A.data() + last_a, lda, B.data() + last_b, ldb, C_ref.data(), N, false);
-    std::vector<float> A_abs(A.begin() + last_a, A.begin() + last_a + static_cast<long>(M) * K);
-    std::vector<float> B_abs(B.begin() + last_b, B.begin() + last_b + static_cast<long>(K) * N);
-    for (float& v : A_abs) v = std::fabs(v);
-    for (float& v : B_abs) v = std::fabs(v);
-    gemm_reference(ta, tb, M, N, K, A_abs.data(), lda, B_abs.data(), ldb, magnitude.data(), N, false);
+    const std::vector<float> magnitude = product_magnitude(ta, tb, M, N, K, A.data() + last_a,
+                                                           static_cast<size_t>(M) * K, lda, B.data() + last_b,
+                                                           static_cast<size_t>(K) * N, ldb, N);
     int bad = 0;
     for (size_t at = 0; at < C_ref.size(); ++at)
         if (!(std::fabs(static_cast<double>(C[last_c + at]) - C_ref[at]) <= rounding_allowance(K, magnitude[at]))) ++bad;
