@@ -25,7 +25,7 @@ TEST_OBJ := $(TEST_SRC:%.cpp=$(BUILD)/%.o)
 CORPUS_DIR ?=
 DATA       := data/tinyshakespeare.txt
 
-.PHONY: all test sanitize run reproduce data bench vs-pytorch gemm-ab kernel-alone core-balance step-ab clean help loc check-doctest
+.PHONY: all test sanitize run reproduce data bench vs-pytorch gemm-ab kernel-alone core-balance bandwidth step-ab clean help loc check-doctest
 
 ## all: optimised build of build/glulab (the default)
 all: $(BUILD)/glulab
@@ -78,6 +78,12 @@ core-balance:
 	mkdir -p $(BUILD)
 	$(CXX) $(CXXSTD) $(MATH) $(CXXFLAGS) -fopenmp -Iinclude experiments/core_balance.cpp -o $(BUILD)/core_balance
 	$(BUILD)/core_balance $(or $(REPS),60)
+
+## bandwidth: memory bandwidth (read, store, attention's mixes) on 1 and 2 threads, and the ceiling it puts on attention's products (REPS passes)
+bandwidth:
+	mkdir -p $(BUILD)
+	$(CXX) $(CXXSTD) $(WARN) $(MATH) $(CXXFLAGS) -fopenmp -Iinclude experiments/bandwidth.cpp src/ops/peak.cpp src/buffer_pool.cpp -o $(BUILD)/bandwidth
+	$(BUILD)/bandwidth $(or $(REPS),15)
 
 ## step-ab: paired whole training steps of the library at revision REV against the working tree's (PRESET, FFN, THREADS, STEPS; BASE_THREADS: REV's steps on that many threads)
 step-ab:

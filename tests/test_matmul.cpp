@@ -513,7 +513,8 @@ TEST_CASE("gemm: benchmark on the small preset's training shapes" * doctest::ski
 // its operands are not in cache, the most in the benchmark (P v: 112 KB, mostly reads; x W with
 // d_ff = 768: 23 KB). The same product over few items, whose operands stay in cache from one run
 // to the next, against more, which do not (on a 2-core Zen 4 VM the change came between 4.5 and
-// 9 MB: experiments/results/speed/qk-items-2404d9e.md).
+// 9 MB, or 9 and 18 MB, from hour to hour: experiments/results/speed/qk-items-2404d9e.md), and
+// 768 items (72 MB), which never do; make bandwidth says what memory would allow them.
 //   ./build/run_tests -tc='gemm: attention*' --no-skip
 TEST_CASE("gemm: attention's q k^T by the number of items (skipped: a benchmark)" * doctest::skip()) {
     ThreadCountGuard guard;
@@ -522,7 +523,7 @@ TEST_CASE("gemm: attention's q k^T by the number of items (skipped: a benchmark)
     std::printf("attn q k^T, count x 128x32 @ (128x32)^T: GFLOP/s median and best of 15 runs, %% of the FMA peak\n");
     const double one_thread_peak = measure_fma_peak_gflops(1);
     for (int threads : {1, 2})
-        for (int count : {6, 12, 24, 48, 96, 192}) {
+        for (int count : {6, 12, 24, 48, 96, 192, 768}) {
             char label[64];
             std::snprintf(label, sizeof label, "threads %d  %3d items  %5.2f MB", threads, count,
                           count * kMegabytesPerItem);
