@@ -11,10 +11,10 @@
 // them back? If a product stays well under its ceiling here, no: it then waits on memory's
 // latency, with too few cache lines on their way at a time.
 //
-// Each pattern streams through buffers far larger than any cache (kBytes read, twice that
-// stored), every thread over its own contiguous share, which it touched first (so it lives on
-// that thread's memory node, where there are several). The rate counts the bytes the program
-// reads and stores. A store to a line that is not in cache makes the core read the line first
+// Each pattern streams through buffers far larger than any cache (kBytes read, up to twice that
+// stored), every thread over its own contiguous share. (The buffers are filled by the threads in
+// static shares too, so on a machine with one memory node per core most reads stay local; this
+// one has a single node.) The rate counts the bytes the program reads and stores. A store to a line that is not in cache makes the core read the line first
 // (read for ownership), then write it back: stored bytes cost twice on the memory bus, which is
 // why the store row reads below the read row. The patterns:
 //   read             sum every float of a buffer;
@@ -36,9 +36,9 @@
 #include <numeric>
 #include <vector>
 
-#include "glulab/buffer_pool.h"
 #include "glulab/gemm.h"
 #include "paired.h"
+#include "storage_floats.h"
 
 namespace {
 
@@ -69,28 +69,8 @@ void unit(const Pattern& p, const float* src, float* dst, float (&line)[kLine]) 
     }
 }
 
-// Tensor storage (buffer_pool.h: huge pages when big, as training's tensors), filled by the
-// threads that will stream through it, each its own share.
-class Buffer {
-public:
-    explicit Buffer(size_t bytes) : bytes_(bytes), data_(static_cast<float*>(glulab::allocate_storage(bytes))) {
-        const long floats = static_cast<long>(bytes / sizeof(float));
-#pragma omp parallel for schedule(static)
-        for (long i = 0; i < floats; ++i) data_[i] = 1e-3f;
-    }
-    ~Buffer() { glulab::free_storage(data_, bytes_); }
-    Buffer(const Buffer&) = delete;
-    Buffer& operator=(const Buffer&) = delete;
-    float* data() const { return data_; }
-
-private:
-    size_t bytes_;
-    float* data_;
-};
-
-// GB/s of one pass of `p` over src and dst, on the current team of threads. Units are shared out
-// in the static schedule's contiguous shares, as the buffers' first touch was: each thread
-// streams over the pages it filled. Each thread's running sum ends in sums[thread].
+// GB/s of one pass of `p` over src and dst, on the current team of threads, each taking a
+// contiguous share of the units. Each thread's running sum ends in sums[thread].
 double pass_gbps(const Pattern& p, const float* src, float* dst, std::vector<float>& sums) {
     const long units = static_cast<long>(kBytes / 64) / std::max(1, p.read_lines);
     const auto start = std::chrono::steady_clock::now();
@@ -114,7 +94,7 @@ int main(int argc, char** argv) {
                                 {"store", 0, 1, 0.0},
                                 {"q k^T's mix (read 1 : store 2)", 1, 2, 2.0 * 128 * 128 * 32 / (96 * 1024)},
                                 {"P v's mix (read 5 : store 1)", 5, 1, 2.0 * 128 * 128 * 32 / (96 * 1024)}};
-    const Buffer src(kBytes), dst(2 * kBytes);
+    const StorageFloats src(kBytes / sizeof(float), 1e-3f), dst(2 * kBytes / sizeof(float), 0.0f);
     const int max_threads = omp_get_max_threads();
     std::vector<float> sums(max_threads);  // each thread's running sum: keeps its reads alive
     std::printf("memory bandwidth, %zu MB read per pass, median (quartiles) of %d passes\n\n", kBytes >> 20, reps);

@@ -9,8 +9,7 @@
 //
 // Operands are cold, as in training, where each product's inputs were written by other ops
 // megabytes earlier: the calls rotate through 8 sets of buffers (48 MB for the largest shape).
-// They are tensor storage (buffer_pool.h: on huge pages when big, as in training); on 4 KiB pages
-// attention's heads, rows 768 bytes apart, ran at about half the speed, TLB-bound.
+// They are tensor storage (storage_floats.h: on huge pages when big, as in training).
 //
 // Attention's products come last, as causal_attention (src/ops/attention.cpp) issues them: one
 // gemm per (batch, head) item and block of 64 queries or keys, the 96 items shared among the
@@ -29,8 +28,8 @@
 #include <memory>
 #include <vector>
 
-#include "glulab/buffer_pool.h"
 #include "paired.h"
+#include "storage_floats.h"
 
 // The two builds of glulab::gemm (gemm.h), renamed by the preprocessor.
 namespace gemm_base {
@@ -41,23 +40,6 @@ void gemm(bool, bool, int, int, int, const float*, int, const float*, int, float
 }
 
 namespace {
-
-// `count` floats of tensor storage, set to `value`.
-class Floats {
-public:
-    Floats(size_t count, float value)
-        : bytes_(count * sizeof(float)), data_(static_cast<float*>(glulab::allocate_storage(bytes_))) {
-        std::fill(data_, data_ + count, value);
-    }
-    ~Floats() { glulab::free_storage(data_, bytes_); }
-    Floats(const Floats&) = delete;
-    Floats& operator=(const Floats&) = delete;
-    float* data() const { return data_; }
-
-private:
-    size_t bytes_;
-    float* data_;
-};
 
 // One product, or `items` independent ones of the same shape run in parallel (attention's), with
 // leading dimensions lda, ldb, ldc (0: the operand's own width, a dense matrix).
@@ -110,11 +92,11 @@ void compare(const Shape& s, int reps) {
     // their operands mostly from memory.
     const int sets = s.items > 1 ? 2 : 8;
     const size_t items = static_cast<size_t>(s.items);
-    std::vector<std::unique_ptr<Floats>> A, B, C;
+    std::vector<std::unique_ptr<StorageFloats>> A, B, C;
     for (int i = 0; i < sets; ++i) {
-        A.push_back(std::make_unique<Floats>(items * s.a_floats(), 0.5f));
-        B.push_back(std::make_unique<Floats>(items * s.b_floats(), 0.25f));
-        C.push_back(std::make_unique<Floats>(items * s.c_floats(), 0.0f));
+        A.push_back(std::make_unique<StorageFloats>(items * s.a_floats(), 0.5f));
+        B.push_back(std::make_unique<StorageFloats>(items * s.b_floats(), 0.25f));
+        C.push_back(std::make_unique<StorageFloats>(items * s.c_floats(), 0.0f));
     }
     auto run = [&](bool base, int i, int item) {
         const float* a = A[i]->data() + item * s.a_floats();

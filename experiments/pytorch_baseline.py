@@ -15,7 +15,7 @@ build of OpenBLAS (package libopenblas0-openmp). Threads are set with torch.set_
     /usr/bin/python3 experiments/pytorch_baseline.py --preset small --ffn swiglu --threads 2
 
 With --matmul it times torch.mm (that is, OpenBLAS) on the small preset's training products instead,
-in the three forms training needs, as a yardstick for glulab's gemm benchmark
+in the three forms training needs, and torch.bmm on attention's batched products, as a yardstick for glulab's gemm benchmark
 (./build/run_tests -tc='gemm: benchmark*' --no-skip): one line per product, the median GFLOP/s.
 """
 import argparse
@@ -111,19 +111,39 @@ MATMUL_SHAPES = [
 ]
 
 
+# Attention's batched products, as in the benchmark's last three rows: 96 items (batch 16 x 6
+# heads), each T = 128 by hd = 32. torch.bmm, with a transposed operand as a transposed view.
+ATTENTION_SHAPES = [
+    ("attn q k^T", 96, 128, 128, 32, False, True), ("attn P v", 96, 128, 32, 128, False, False),
+    ("attn P^T dO", 96, 128, 32, 128, True, False),
+]
+
+
+def median_seconds(product, reps):
+    times = []
+    for r in range(reps + 5):  # the first 5 warm up
+        start = time.perf_counter()
+        product()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times[5:])
+
+
+def print_rate(name, count, M, N, K, threads, seconds):
+    print(json.dumps({"framework": f"pytorch {torch.__version__}", "product": name, "items": count, "M": M, "N": N,
+                      "K": K, "threads": threads, "gflops": round(2 * count * M * N * K / seconds / 1e9, 1)}))
+
+
 def time_matmuls(threads, reps):
     for name, M, N, K, trans_a, trans_b in MATMUL_SHAPES:
         a = torch.randn(K, M).t() if trans_a else torch.randn(M, K)
         b = torch.randn(N, K).t() if trans_b else torch.randn(K, N)
         c = torch.empty(M, N)
-        times = []
-        for r in range(reps + 5):  # the first 5 warm up
-            start = time.perf_counter()
-            torch.mm(a, b, out=c)
-            times.append(time.perf_counter() - start)
-        gflops = 2 * M * N * K / statistics.median(times[5:]) / 1e9
-        print(json.dumps({"framework": f"pytorch {torch.__version__}", "product": name, "M": M, "N": N, "K": K,
-                          "threads": threads, "gflops": round(gflops, 1)}))
+        print_rate(name, 1, M, N, K, threads, median_seconds(lambda: torch.mm(a, b, out=c), reps))
+    for name, count, M, N, K, trans_a, trans_b in ATTENTION_SHAPES:
+        a = torch.randn(count, K, M).transpose(1, 2) if trans_a else torch.randn(count, M, K)
+        b = torch.randn(count, N, K).transpose(1, 2) if trans_b else torch.randn(count, K, N)
+        c = torch.empty(count, M, N)
+        print_rate(name, count, M, N, K, threads, median_seconds(lambda: torch.bmm(a, b, out=c), reps))
 
 
 def main():
