@@ -15,8 +15,9 @@ build of OpenBLAS (package libopenblas0-openmp). Threads are set with torch.set_
     /usr/bin/python3 experiments/pytorch_baseline.py --preset small --ffn swiglu --threads 2
 
 With --matmul it times torch.mm (that is, OpenBLAS) on the small preset's training products instead,
-in the three forms training needs, and torch.bmm on attention's batched products, as a yardstick for glulab's gemm benchmark
-(./build/run_tests -tc='gemm: benchmark*' --no-skip): one line per product, the median GFLOP/s.
+in the three forms training needs, and torch.bmm on attention's batched products, as a yardstick
+for glulab's gemm benchmark (./build/run_tests -tc='gemm: benchmark*' --no-skip): one line per
+product, the median GFLOP/s.
 """
 import argparse
 import json
