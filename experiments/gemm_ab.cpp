@@ -86,10 +86,10 @@ const Shape kShapes[] = {
 
 void compare(const Shape& s, int reps) {
     // Attention's operands were written by the op just before (the projections, the softmax), so
-    // only two sets of them rotate (the lines they touch, at most 17 MB), not 8. That is still
-    // more than this Zen 4 VM's cache kept of the benchmark's q k^T (between 4.5 and 9 MB, though
-    // lscpu says 32 MB of L3: experiments/results/speed/qk-items-2404d9e.md): these rows read
-    // their operands mostly from memory.
+    // only two sets of them rotate (the lines they touch, at most 17 MB), not 8. That is about as
+    // much as this Zen 4 VM's cache kept of the benchmark's q k^T, or more (between 4.5 and 18 MB
+    // from hour to hour, though lscpu says 32 MB of L3: experiments/results/speed/qk-items-2404d9e.md
+    // and bandwidth-9071f87.md): these rows read their operands partly or mostly from memory.
     const int sets = s.items > 1 ? 2 : 8;
     const size_t items = static_cast<size_t>(s.items);
     std::vector<std::unique_ptr<StorageFloats>> A, B, C;

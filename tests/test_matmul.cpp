@@ -513,8 +513,9 @@ TEST_CASE("gemm: benchmark on the small preset's training shapes" * doctest::ski
 // its operands are not in cache, the most in the benchmark (P v: 112 KB, mostly reads; x W with
 // d_ff = 768: 23 KB). The same product over few items, whose operands stay in cache from one run
 // to the next, against more, which do not (on a 2-core Zen 4 VM the change came between 4.5 and
-// 9 MB, or 9 and 18 MB, from hour to hour: experiments/results/speed/qk-items-2404d9e.md), and
-// 768 items (72 MB), which never do; make bandwidth says what memory would allow them.
+// 9 MB, or 9 and 18 MB, from hour to hour: experiments/results/speed/qk-items-2404d9e.md and
+// bandwidth-9071f87.md), and 768 items (72 MB), which never do; make bandwidth says what memory
+// would allow them.
 //   ./build/run_tests -tc='gemm: attention*' --no-skip
 TEST_CASE("gemm: attention's q k^T by the number of items (skipped: a benchmark)" * doctest::skip()) {
     ThreadCountGuard guard;

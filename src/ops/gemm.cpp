@@ -80,7 +80,7 @@
 // attention's 32-step sums (q k^T) also in the kernel's own cost per tile, its stores and C
 // requests: 0.88-0.90 of the peak alone at kc = 32 (make kernel-alone KC=32), 0.98 at 192. From
 // memory q k^T waits on latency, not bandwidth: make bandwidth streams its mix of reads and stores
-// fast enough for the whole peak (experiments/results/speed/bandwidth-9071f87.md).
+// fast enough for 96-105% of the peak (experiments/results/speed/bandwidth-9071f87.md).
 //
 // Determinism: every element of C is summed by one thread, k = 0, 1, ..., K-1 within each slice
 // and the slices in order (a chunked sum: each chunk so, then the chunks in order); the block
