@@ -99,9 +99,9 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <array>
 #include <cstring>
 #include <memory>
+#include <type_traits>
 #include <vector>
 
 #include "glulab/gemm.h"
@@ -240,12 +240,14 @@ private:
 // the left half of a narrow one, for a product whose last panel is half full (N = 80 = 64 + 16):
 // that tile is then written in place, without a scratch tile and half the multiply-adds.
 // ROWS < MR happens only on the last row panel of C; the template keeps those tiles fast too.
+// Always inlined into its caller, so that a caller with constant strides (short_sum_row_panel)
+// gets a kernel whose addresses are one pointer plus constant offsets.
 #if defined(__AVX512F__)
 // Every loop over r and v is fully unrolled on request (#pragma GCC unroll): the accumulators must
 // live in registers, and left to its heuristics GCC sometimes keeps acc[][] on the stack instead,
 // storing it at every step (that happened when the prefetch below was added: half the speed).
 template <int ROWS, bool A_TRANS, int VECS>
-void micro_kernel(int kc, const float* a, long lda, const float* bp, long ldbp, float* c, long ldc, bool add_c) {
+[[gnu::always_inline]] inline void micro_kernel(int kc, const float* a, long lda, const float* bp, long ldbp, float* c, long ldc, bool add_c) {
     prefetch_c_tile(ROWS, 16 * VECS, c, ldc);
     __m512 acc[ROWS][VECS];  // row r, columns 16 v .. 16 v + 15
 #pragma GCC unroll 16
@@ -285,7 +287,7 @@ void micro_kernel(int kc, const float* a, long lda, const float* bp, long ldbp, 
 }
 #elif defined(__AVX2__) && defined(__FMA__)
 template <int ROWS, bool A_TRANS, int VECS>
-void micro_kernel(int kc, const float* a, long lda, const float* bp, long ldbp, float* c, long ldc, bool add_c) {
+[[gnu::always_inline]] inline void micro_kernel(int kc, const float* a, long lda, const float* bp, long ldbp, float* c, long ldc, bool add_c) {
     prefetch_c_tile(ROWS, 8 * VECS, c, ldc);
     __m256 acc[ROWS][VECS];  // row r, columns 8 v .. 8 v + 7
     for (int r = 0; r < ROWS; ++r)
@@ -308,7 +310,7 @@ void micro_kernel(int kc, const float* a, long lda, const float* bp, long ldbp, 
 }
 #else
 template <int ROWS, bool A_TRANS, int VECS>
-void micro_kernel(int kc, const float* a, long lda, const float* bp, long ldbp, float* c, long ldc, bool add_c) {
+[[gnu::always_inline]] inline void micro_kernel(int kc, const float* a, long lda, const float* bp, long ldbp, float* c, long ldc, bool add_c) {
     constexpr int kCols = kNR / 2 * VECS;
     float acc[ROWS][kCols] = {};
     for (int k = 0; k < kc; ++k, bp += ldbp)
@@ -321,17 +323,26 @@ void micro_kernel(int kc, const float* a, long lda, const float* bp, long ldbp, 
 }
 #endif
 
-// Calls micro_kernel<rows, trans_a, VECS>: a run-time row count picks a compile-time instantiation.
-template <int VECS, int ROWS>
+// Calls body(std::integral_constant<int, rows>()) for 1 <= rows <= ROWS: a run-time row count
+// picks a compile-time instantiation of the micro-kernel.
+template <int ROWS, class Body>
+void with_row_count(int rows, Body&& body) {
+    if constexpr (ROWS > 1) {
+        if (rows < ROWS) return with_row_count<ROWS - 1>(rows, body);
+    }
+    body(std::integral_constant<int, ROWS>());
+}
+
+template <int VECS, int MR>
 void run_micro_kernel(int rows, bool trans_a, int kc, const float* a, long lda, const float* bp, long ldbp, float* c,
                       long ldc, bool add_c) {
-    if constexpr (ROWS > 1) {
-        if (rows < ROWS) return run_micro_kernel<VECS, ROWS - 1>(rows, trans_a, kc, a, lda, bp, ldbp, c, ldc, add_c);
-    }
-    if (trans_a)
-        micro_kernel<ROWS, true, VECS>(kc, a, lda, bp, ldbp, c, ldc, add_c);
-    else
-        micro_kernel<ROWS, false, VECS>(kc, a, lda, bp, ldbp, c, ldc, add_c);
+    with_row_count<MR>(rows, [&](auto row_count) {
+        constexpr int kRows = decltype(row_count)::value;
+        if (trans_a)
+            micro_kernel<kRows, true, VECS>(kc, a, lda, bp, ldbp, c, ldc, add_c);
+        else
+            micro_kernel<kRows, false, VECS>(kc, a, lda, bp, ldbp, c, ldc, add_c);
+    });
 }
 
 // One tile of C: rows x cols, rows <= MR, cols <= NR (the product's register tile, kMR x kNR
@@ -350,6 +361,32 @@ void compute_tile(int rows, int cols, bool trans_a, int kc, const float* a, long
         for (int r = 0; r < rows; ++r) std::memcpy(tile + r * NR, c + r * ldc, sizeof(float) * cols);
     run_micro_kernel<kVecs, MR>(rows, trans_a, kc, a, lda, bp, NR, tile, NR, add_c);
     for (int r = 0; r < rows; ++r) std::memcpy(c + r * ldc, tile + r * NR, sizeof(float) * cols);
+}
+
+// ---- short sums: a whole row panel per call ----
+// C[0:rows, 0:panels NR] = (add_c ? C : 0) + A[0:rows, 0:kc] @ the first `panels` packed B panels
+// (each kc x NR, contiguous), for a sum of at most kShortRow terms, A stored M x K.
+// Attention's S^T = k q^T and dP^T = v dO^T sum hd = 32 terms: a tile is then 32 steps of the
+// micro-kernel, about 800 cycles, and the fixed work around each tile (the call, 12 row addresses
+// of A and 12 of C, which do not fit the 16 general registers and go to the stack) took a fifth
+// of the time. Here A's rows are first copied kShortRow floats apart, so that with the kernel
+// inlined every address of A is one pointer plus a constant, and one call runs the row panel's
+// whole panels. make gemm-ab (the next A block's prefetch still asked for a share per panel):
+// TODO measured.
+template <int MR, int NR>
+void short_sum_row_panel(int rows, int panels, int kc, const float* a, long lda, const float* packed_b, float* c,
+                         long ldc, bool add_c, ABlockPrefetch& next_a) {
+    alignas(64) float a_rows[MR * kShortRow];
+    for (int r = 0; r < rows; ++r)
+        for (int k = 0; k < kc; ++k) a_rows[r * kShortRow + k] = a[r * lda + k];
+    with_row_count<MR>(rows, [&](auto row_count) {
+        constexpr int kRows = decltype(row_count)::value;
+        for (int p = 0; p < panels; ++p) {
+            next_a.next_share();
+            micro_kernel<kRows, false, NR / kVector>(kc, a_rows, kShortRow, packed_b + static_cast<long>(p) * kc * NR,
+                                                     NR, c + p * NR, ldc, add_c);
+        }
+    });
 }
 
 // ---- packing ----
@@ -376,43 +413,45 @@ void pack_b_row(const float* src, int nc, int kc, float* dst) {
 // A 16 x 16 transpose in registers, for packing a transposed B: dst[i * ldd + j] = src[j * lds + i].
 // It matters for attention's q k^T, where k^T (hd x T) is packed once per (batch, head) and
 // meets only T rows of q: moving the floats one at a time cost a quarter of the product's time.
-// The transpose is done as four rounds of block swaps: round S swaps, inside every 2S x 2S
-// block, the top-right and bottom-left S x S blocks (S = 8, 4, 2, 1). Each round is one
-// two-source permute per row (vpermt2ps: index j < 16 takes lane j of the first operand,
-// 16 + j lane j of the second).
-template <int S>
-struct SwapIndices {
-    // Row i (bit S of i clear) keeps its columns with bit S clear and takes the others from row
-    // i + S; row i + S takes the first kind from row i and keeps the others.
-    static constexpr std::array<int, 16> make(bool second_row) {
-        std::array<int, 16> idx{};
-        for (int c = 0; c < 16; ++c)
-            idx[c] = second_row ? ((c & S) ? 16 + c : c + S) : ((c & S) ? 16 + c - S : c);
-        return idx;
-    }
-    static constexpr std::array<int, 16> first = make(false), second = make(true);
-};
-
-template <int S>
-void swap_blocks(__m512 r[16]) {
-    const __m512i first = _mm512_loadu_si512(SwapIndices<S>::first.data());
-    const __m512i second = _mm512_loadu_si512(SwapIndices<S>::second.data());
-    for (int i = 0; i < 16; ++i)
-        if (!(i & S)) {
-            const __m512 a = r[i], b = r[i + S];
-            r[i] = _mm512_permutex2var_ps(a, first, b);
-            r[i + S] = _mm512_permutex2var_ps(a, second, b);
-        }
+// Four rounds of 16 two-source shuffles. The first two stay inside each 128-bit lane (l = 0..3,
+// columns 4 l to 4 l + 3) and transpose the 4 x 4 blocks there, for the rows in groups of four
+// (g = 0..3, rows 4 g to 4 g + 3): afterwards register 4 g + m holds, in lane l, column 4 l + m
+// of group g's rows. The last two move whole lanes (shuffle_f32x4), gathering lane l of the
+// four groups: column 4 l + m. On Zen 4 this packs k^T 1.3x as fast as four rounds of
+// lane-crossing permutes (vpermt2ps, the version until session 23).
+// _mm512_shuffle_f32x4(a, b, LANES), written as its masked form with every float selected: GCC
+// 12's plain form passes an uninitialised vector to the masked builtin and warns about it.
+template <int LANES>
+__m512 shuffle_lanes(__m512 a, __m512 b) {
+    return _mm512_mask_shuffle_f32x4(a, 0xFFFF, a, b, LANES);
 }
 
 void transpose_16x16(const float* src, long lds, float* dst, long ldd) {
-    __m512 r[16];
+    __m512 r[16], t[16];
     for (int i = 0; i < 16; ++i) r[i] = _mm512_loadu_ps(src + i * lds);
-    swap_blocks<8>(r);
-    swap_blocks<4>(r);
-    swap_blocks<2>(r);
-    swap_blocks<1>(r);
-    for (int i = 0; i < 16; ++i) _mm512_storeu_ps(dst + i * ldd, r[i]);
+    // Per lane, pairs of rows: t[i] = (r_i[0], r_i[1], r_i+1[0], r_i+1[1]), t[i + 1] the same for
+    // columns 2 and 3.
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_shuffle_ps(r[i], r[i + 1], 0x44);
+        t[i + 1] = _mm512_shuffle_ps(r[i], r[i + 1], 0xEE);
+    }
+    // Per lane, the two pairs of a group: (r_4g[m], r_4g+1[m], r_4g+2[m], r_4g+3[m]).
+    for (int g = 0; g < 16; g += 4)
+        for (int half = 0; half < 2; ++half) {  // columns 0 and 1, then 2 and 3
+            r[g + 2 * half] = _mm512_shuffle_ps(t[g + half], t[g + 2 + half], 0x88);
+            r[g + 2 * half + 1] = _mm512_shuffle_ps(t[g + half], t[g + 2 + half], 0xDD);
+        }
+    for (int m = 0; m < 4; ++m) {
+        const __m512 g01_low = shuffle_lanes<0x44>(r[m], r[4 + m]);   // lanes 0, 1 of groups 0, 1
+        const __m512 g01_high = shuffle_lanes<0xEE>(r[m], r[4 + m]);  // lanes 2, 3
+        const __m512 g23_low = shuffle_lanes<0x44>(r[8 + m], r[12 + m]);
+        const __m512 g23_high = shuffle_lanes<0xEE>(r[8 + m], r[12 + m]);
+        t[m] = shuffle_lanes<0x88>(g01_low, g23_low);         // lane 0 of every group
+        t[4 + m] = shuffle_lanes<0xDD>(g01_low, g23_low);     // lane 1
+        t[8 + m] = shuffle_lanes<0x88>(g01_high, g23_high);   // lane 2
+        t[12 + m] = shuffle_lanes<0xDD>(g01_high, g23_high);  // lane 3
+    }
+    for (int i = 0; i < 16; ++i) _mm512_storeu_ps(dst + i * ldd, t[i]);
 }
 #endif
 
@@ -548,6 +587,9 @@ void gemm_tiled(bool trans_a, bool trans_b, int M, int N, int K, const float* A,
             // A B that is one whole panel wide is read in place, its rows ldb floats apart (see
             // "Packing" at the top): attention's v, k, q and dO heads (T x hd, leading dim d).
             const bool b_in_place = !trans_b && N == NR;
+            // A sum of at most kShortRow terms (attention's hd = 32) over several packed B panels:
+            // a row panel per call (short_sum_row_panel).
+            const bool short_rows = !trans_a && K <= kShortRow && !b_in_place && N > NR;
             const long b_row_stride = b_in_place ? ldb : NR;
             float* a_slices = nullptr;
             if (pack_a && trans_a) {
@@ -583,7 +625,12 @@ void gemm_tiled(bool trans_a, bool trans_b, int M, int N, int K, const float* A,
                 const bool prefetch_next = !pack_a && !trans_a && next_ip < row_panels;
                 ABlockPrefetch next_a(A, lda, next_ip * MR, prefetch_next ? std::min(MR, M - next_ip * MR) : 0, next_pc,
                                       std::min(slice, K - next_pc), col_panels);
-                for (int p = 0; p < col_panels; ++p) {
+                int p = 0;
+                if (short_rows) {  // the whole panels in one call
+                    p = std::min(col_panels, (N - jc) / NR);
+                    short_sum_row_panel<MR, NR>(rows, p, kc, a, a_ld, packed_b, C + i0 * ldc + jc, ldc, add_c, next_a);
+                }
+                for (; p < col_panels; ++p) {
                     next_a.next_share();
                     const int j0 = jc + p * NR;
                     compute_tile<MR, NR>(rows, std::min(NR, N - j0), trans_a, kc, a, a_ld, packed_b + p * kc * NR,
