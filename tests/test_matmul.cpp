@@ -126,6 +126,12 @@ TEST_CASE("gemm: matches gemm_reference on awkward sizes, every transpose, accum
             check_against_reference(ta, tb, 45, 32, 600, (n++ % 2) == 1, rng, 7);
             check_against_reference(ta, tb, 64, 128, 32, (n++ % 2) == 1, rng, 160);
             check_against_reference(ta, tb, 30, 100, 64, (n++ % 2) == 1, rng, 3);
+            // Sums of at most 64 terms over more than one B panel: a row panel per call, A copied
+            // (gemm.cpp, short_sum_row_panel): the longest such sum and one past it, with a last
+            // row panel of one row (25 = 2 x 12 + 1) and a last panel cut short (70 = 2 x 32 + 6).
+            check_against_reference(ta, tb, 25, 70, 64, (n++ % 2) == 1, rng, 9);
+            check_against_reference(ta, tb, 25, 70, 65, (n++ % 2) == 1, rng);
+            check_against_reference(ta, tb, 37, 96, 1, (n++ % 2) == 1, rng);
             // A last panel exactly half full (16 of 32 columns with AVX-512, 8 of 16 with AVX2),
             // which is computed in place by the one-vector kernel (N = 48, the tiny preset's d,
             // takes 8 x 48 tiles instead with AVX-512: see the test of those below).
@@ -271,6 +277,32 @@ TEST_CASE("gemm: the same bits whether an operand is read in place or packed") {
                      false);
                 INFO("trans_a " << ta << ", trans_b " << tb << ", M " << M << ", N " << N << ", K " << K);
                 CHECK(std::memcmp(C_tight.data(), C_wide.data(), C_tight.size() * sizeof(float)) == 0);
+            }
+}
+
+// A sum of at most 64 terms over several panels of B runs a whole row panel of C per call
+// (gemm.cpp, short_sum_row_panel), one panel at a time otherwise: each element of C is summed in
+// the same order either way, so the columns have the same bits as products one panel wide.
+TEST_CASE("gemm: short sums over a row panel give the same bits as one panel at a time") {
+    Rng rng(9);
+    for (bool tb : {false, true})
+        for (const auto& [M, N, K] : {std::array<int, 3>{128, 64, 32}, std::array<int, 3>{29, 96, 64},
+                                      std::array<int, 3>{13, 80, 17}, std::array<int, 3>{64, 144, 48}})
+            for (bool acc : {false, true}) {
+                const int panel = N % 48 == 0 && N % 32 != 0 ? 48 : 32;  // the tile's width (kNR or kWideNR)
+                const std::vector<float> A = random_values(static_cast<size_t>(M) * K, rng);
+                const std::vector<float> B = random_values(static_cast<size_t>(K) * N, rng);
+                const int ldb = tb ? K : N;
+                std::vector<float> C = random_values(static_cast<size_t>(M) * N, rng);
+                std::vector<float> C_by_panel = C;
+                gemm(false, tb, M, N, K, A.data(), K, B.data(), ldb, C.data(), N, acc);
+                for (int j0 = 0; j0 < N; j0 += panel) {  // columns j0.. of op(B): row j0 of B when tb
+                    const float* b = tb ? B.data() + static_cast<long>(j0) * K : B.data() + j0;
+                    gemm(false, tb, M, std::min(panel, N - j0), K, A.data(), K, b, ldb, C_by_panel.data() + j0, N,
+                         acc);
+                }
+                INFO("trans_b " << tb << ", M " << M << ", N " << N << ", K " << K << ", accumulate " << acc);
+                CHECK(std::memcmp(C.data(), C_by_panel.data(), C.size() * sizeof(float)) == 0);
             }
 }
 

@@ -240,14 +240,12 @@ private:
 // the left half of a narrow one, for a product whose last panel is half full (N = 80 = 64 + 16):
 // that tile is then written in place, without a scratch tile and half the multiply-adds.
 // ROWS < MR happens only on the last row panel of C; the template keeps those tiles fast too.
-// Always inlined into its caller, so that a caller with constant strides (short_sum_row_panel)
-// gets a kernel whose addresses are one pointer plus constant offsets.
 #if defined(__AVX512F__)
 // Every loop over r and v is fully unrolled on request (#pragma GCC unroll): the accumulators must
 // live in registers, and left to its heuristics GCC sometimes keeps acc[][] on the stack instead,
 // storing it at every step (that happened when the prefetch below was added: half the speed).
 template <int ROWS, bool A_TRANS, int VECS>
-[[gnu::always_inline]] inline void micro_kernel(int kc, const float* a, long lda, const float* bp, long ldbp, float* c, long ldc, bool add_c) {
+void micro_kernel(int kc, const float* a, long lda, const float* bp, long ldbp, float* c, long ldc, bool add_c) {
     prefetch_c_tile(ROWS, 16 * VECS, c, ldc);
     __m512 acc[ROWS][VECS];  // row r, columns 16 v .. 16 v + 15
 #pragma GCC unroll 16
@@ -287,7 +285,7 @@ template <int ROWS, bool A_TRANS, int VECS>
 }
 #elif defined(__AVX2__) && defined(__FMA__)
 template <int ROWS, bool A_TRANS, int VECS>
-[[gnu::always_inline]] inline void micro_kernel(int kc, const float* a, long lda, const float* bp, long ldbp, float* c, long ldc, bool add_c) {
+void micro_kernel(int kc, const float* a, long lda, const float* bp, long ldbp, float* c, long ldc, bool add_c) {
     prefetch_c_tile(ROWS, 8 * VECS, c, ldc);
     __m256 acc[ROWS][VECS];  // row r, columns 8 v .. 8 v + 7
     for (int r = 0; r < ROWS; ++r)
@@ -310,7 +308,7 @@ template <int ROWS, bool A_TRANS, int VECS>
 }
 #else
 template <int ROWS, bool A_TRANS, int VECS>
-[[gnu::always_inline]] inline void micro_kernel(int kc, const float* a, long lda, const float* bp, long ldbp, float* c, long ldc, bool add_c) {
+void micro_kernel(int kc, const float* a, long lda, const float* bp, long ldbp, float* c, long ldc, bool add_c) {
     constexpr int kCols = kNR / 2 * VECS;
     float acc[ROWS][kCols] = {};
     for (int k = 0; k < kc; ++k, bp += ldbp)
@@ -336,13 +334,14 @@ void with_row_count(int rows, Body&& body) {
 template <int VECS, int MR>
 void run_micro_kernel(int rows, bool trans_a, int kc, const float* a, long lda, const float* bp, long ldbp, float* c,
                       long ldc, bool add_c) {
-    with_row_count<MR>(rows, [&](auto row_count) {
-        constexpr int kRows = decltype(row_count)::value;
-        if (trans_a)
-            micro_kernel<kRows, true, VECS>(kc, a, lda, bp, ldbp, c, ldc, add_c);
-        else
-            micro_kernel<kRows, false, VECS>(kc, a, lda, bp, ldbp, c, ldc, add_c);
-    });
+    if (trans_a)
+        with_row_count<MR>(rows, [&](auto row_count) {
+            micro_kernel<decltype(row_count)::value, true, VECS>(kc, a, lda, bp, ldbp, c, ldc, add_c);
+        });
+    else
+        with_row_count<MR>(rows, [&](auto row_count) {
+            micro_kernel<decltype(row_count)::value, false, VECS>(kc, a, lda, bp, ldbp, c, ldc, add_c);
+        });
 }
 
 // One tile of C: rows x cols, rows <= MR, cols <= NR (the product's register tile, kMR x kNR
@@ -373,19 +372,35 @@ void compute_tile(int rows, int cols, bool trans_a, int kc, const float* a, long
 // inlined every address of A is one pointer plus a constant, and one call runs the row panel's
 // whole panels. make gemm-ab (the next A block's prefetch still asked for a share per panel):
 // TODO measured.
+// One instantiation per row count. `flatten` inlines the micro-kernel here, with the constant
+// strides kShortRow (A) and NR (B); elsewhere it stays a function of its own.
+template <int ROWS, int NR>
+[[gnu::flatten]] void short_sum_panels(int panels, int kc, const float* a_rows, const float* packed_b, float* c,
+                                       long ldc, bool add_c, ABlockPrefetch& next_a) {
+    for (int p = 0; p < panels; ++p) {
+        next_a.next_share();
+        micro_kernel<ROWS, false, NR / kVector>(kc, a_rows, kShortRow, packed_b + static_cast<long>(p) * kc * NR, NR,
+                                                c + p * NR, ldc, add_c);
+    }
+}
+
 template <int MR, int NR>
 void short_sum_row_panel(int rows, int panels, int kc, const float* a, long lda, const float* packed_b, float* c,
                          long ldc, bool add_c, ABlockPrefetch& next_a) {
     alignas(64) float a_rows[MR * kShortRow];
-    for (int r = 0; r < rows; ++r)
-        for (int k = 0; k < kc; ++k) a_rows[r * kShortRow + k] = a[r * lda + k];
+    for (int r = 0; r < rows; ++r) {
+        const float* src = a + r * lda;
+        float* dst = a_rows + r * kShortRow;
+        // Whole vectors, then the rest: written as a loop over at most kShortRow floats, GCC turns
+        // it into a call of memcpy, which costs more than the copy.
+        int k = 0;
+#pragma GCC unroll 4
+        for (int v = 0; v < kShortRow / kVector; ++v)
+            if (k + kVector <= kc) std::memcpy(dst + k, src + k, sizeof(float) * kVector), k += kVector;
+        for (; k < kc; ++k) dst[k] = src[k];
+    }
     with_row_count<MR>(rows, [&](auto row_count) {
-        constexpr int kRows = decltype(row_count)::value;
-        for (int p = 0; p < panels; ++p) {
-            next_a.next_share();
-            micro_kernel<kRows, false, NR / kVector>(kc, a_rows, kShortRow, packed_b + static_cast<long>(p) * kc * NR,
-                                                     NR, c + p * NR, ldc, add_c);
-        }
+        short_sum_panels<decltype(row_count)::value, NR>(panels, kc, a_rows, packed_b, c, ldc, add_c, next_a);
     });
 }
 
