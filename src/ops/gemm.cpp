@@ -101,7 +101,6 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
-#include <type_traits>
 #include <vector>
 
 #include "glulab/gemm.h"
@@ -321,27 +320,17 @@ void micro_kernel(int kc, const float* a, long lda, const float* bp, long ldbp, 
 }
 #endif
 
-// Calls body(std::integral_constant<int, rows>()) for 1 <= rows <= ROWS: a run-time row count
-// picks a compile-time instantiation of the micro-kernel.
-template <int ROWS, class Body>
-void with_row_count(int rows, Body&& body) {
-    if constexpr (ROWS > 1) {
-        if (rows < ROWS) return with_row_count<ROWS - 1>(rows, body);
-    }
-    body(std::integral_constant<int, ROWS>());
-}
-
+// Calls micro_kernel<rows, trans_a, VECS>: a run-time row count picks a compile-time instantiation.
 template <int VECS, int MR>
 void run_micro_kernel(int rows, bool trans_a, int kc, const float* a, long lda, const float* bp, long ldbp, float* c,
                       long ldc, bool add_c) {
+    if constexpr (MR > 1) {
+        if (rows < MR) return run_micro_kernel<VECS, MR - 1>(rows, trans_a, kc, a, lda, bp, ldbp, c, ldc, add_c);
+    }
     if (trans_a)
-        with_row_count<MR>(rows, [&](auto row_count) {
-            micro_kernel<decltype(row_count)::value, true, VECS>(kc, a, lda, bp, ldbp, c, ldc, add_c);
-        });
+        micro_kernel<MR, true, VECS>(kc, a, lda, bp, ldbp, c, ldc, add_c);
     else
-        with_row_count<MR>(rows, [&](auto row_count) {
-            micro_kernel<decltype(row_count)::value, false, VECS>(kc, a, lda, bp, ldbp, c, ldc, add_c);
-        });
+        micro_kernel<MR, false, VECS>(kc, a, lda, bp, ldbp, c, ldc, add_c);
 }
 
 // One tile of C: rows x cols, rows <= MR, cols <= NR (the product's register tile, kMR x kNR
@@ -372,11 +361,16 @@ void compute_tile(int rows, int cols, bool trans_a, int kc, const float* a, long
 // inlined every address of A is one pointer plus a constant, and one call runs the row panel's
 // whole panels. make gemm-ab (the next A block's prefetch still asked for a share per panel):
 // TODO measured.
-// One instantiation per row count. `flatten` inlines the micro-kernel here, with the constant
-// strides kShortRow (A) and NR (B); elsewhere it stays a function of its own.
+// The panel loop for a row count known at compile time; a run-time row count picks it, as in
+// run_micro_kernel. `flatten` inlines the micro-kernel here, with the constant strides
+// kShortRow (A) and NR (B); elsewhere it stays a function of its own.
 template <int ROWS, int NR>
-[[gnu::flatten]] void short_sum_panels(int panels, int kc, const float* a_rows, const float* packed_b, float* c,
-                                       long ldc, bool add_c, ABlockPrefetch& next_a) {
+[[gnu::flatten]] void short_sum_panels(int rows, int panels, int kc, const float* a_rows, const float* packed_b,
+                                       float* c, long ldc, bool add_c, ABlockPrefetch& next_a) {
+    if constexpr (ROWS > 1) {
+        if (rows < ROWS)
+            return short_sum_panels<ROWS - 1, NR>(rows, panels, kc, a_rows, packed_b, c, ldc, add_c, next_a);
+    }
     for (int p = 0; p < panels; ++p) {
         next_a.next_share();
         micro_kernel<ROWS, false, NR / kVector>(kc, a_rows, kShortRow, packed_b + static_cast<long>(p) * kc * NR, NR,
@@ -399,9 +393,7 @@ void short_sum_row_panel(int rows, int panels, int kc, const float* a, long lda,
             if (k + kVector <= kc) std::memcpy(dst + k, src + k, sizeof(float) * kVector), k += kVector;
         for (; k < kc; ++k) dst[k] = src[k];
     }
-    with_row_count<MR>(rows, [&](auto row_count) {
-        short_sum_panels<decltype(row_count)::value, NR>(panels, kc, a_rows, packed_b, c, ldc, add_c, next_a);
-    });
+    short_sum_panels<MR, NR>(rows, panels, kc, a_rows, packed_b, c, ldc, add_c, next_a);
 }
 
 // ---- packing ----
