@@ -55,9 +55,10 @@
 // or KC rows of MR floats) when the panel meets more than one B panel and is not one contiguous
 // block already: a contiguous panel stays in L1, while scattered rows can share L1 sets and
 // evict each other (rows a power of two apart do); rows of at most 64 floats cannot (12 rows of
-// 4 lines, 12 ways per set). So attention's q and dO heads (T x hd, rows d apart) and every
-// product with N <= NR read A in place, and so do sums of 513 to 768 terms, cut in two slices
-// whose rows fit the L1 sets' ways (slice_length). A B of exactly one panel (attention's heads
+// 4 lines, 12 ways per set). So every product with N <= NR reads A in place, and so do sums of 513
+// to 768 terms, cut in two slices whose rows fit the L1 sets' ways (slice_length). Sums of at
+// most 64 terms (attention's heads, hd = 32) copy their A rows all the same, for another reason:
+// constant strides in the kernel (short_sum_row_panel). A B of exactly one panel (attention's heads
 // when hd = NR) is read in place too, whatever its leading dimension: each of its rows is two
 // vector loads either way, so a copy would only add a pass over it.
 //
@@ -126,7 +127,7 @@ constexpr const char* kKernelName = "scalar 4x8 (KC 256, NC 768)";
 constexpr int kKC = 256;  // slice of the sum: the A panel (MR x KC) fits L1 (but see slice_length)
 constexpr int kNC = 768;  // block of columns: the packed B block (KC x NC) fits L2
 constexpr int kBBudget = 256 * 1024;  // floats (1 MB): packed B of a group of slices, see the top
-constexpr int kShortRow = 64;         // floats: A panels with rows this short are read in place
+constexpr int kShortRow = 64;         // floats: sums this short take short_sum_row_panel
 constexpr int kVector = kNR / 2;      // floats per vector register
 
 // The wide register tile, kWideMR x kWideNR. Every product uses kMR x kNR tiles, except one whose
@@ -359,8 +360,14 @@ void compute_tile(int rows, int cols, bool trans_a, int kc, const float* a, long
 // of A and 12 of C, which do not fit the 16 general registers and go to the stack) took a fifth
 // of the time. Here A's rows are first copied kShortRow floats apart, so that with the kernel
 // inlined every address of A is one pointer plus a constant, and one call runs the row panel's
-// whole panels. make gemm-ab (the next A block's prefetch still asked for a share per panel):
-// TODO measured.
+// whole panels (the next A block's prefetch still asked for a share per panel). Same bits (each
+// element summed in the same order). On Zen 4, against 31cec99 (which read these rows in place,
+// one call per tile, and transposed by vpermt2ps): make gemm-ab S^T 1.085x on 1 thread,
+// 1.008-1.051x on 2, the other products 0.98-1.00x; q k^T with its operands in cache (the scan
+// by items in tests/test_matmul.cpp, 6 to 48 items) 76-83% of the peak on 1 thread against
+// 68-78%, 80.8-81.5% on 2 against 76.7-77.9% in the same minutes; whole training steps
+// unchanged (make step-ab: 0.997-1.007) (experiments/results/speed/short-sums-31cec99.md).
+
 // The panel loop for a row count known at compile time; a run-time row count picks it, as in
 // run_micro_kernel. `flatten` inlines the micro-kernel here, with the constant strides
 // kShortRow (A) and NR (B); elsewhere it stays a function of its own.
@@ -573,8 +580,9 @@ void gemm_tiled(bool trans_a, bool trans_b, int M, int N, int K, const float* A,
     const int row_panels = (M + MR - 1) / MR;
     // A is reused once per B panel: worth packing only when there is more than one, and only if
     // its rows are not already one contiguous block (lda = K), or short: rows of at most
-    // kShortRow floats (attention's q and dO heads, hd = 32) take 12 x 4 cache lines, which stay
-    // in L1 together whatever the stride (12 ways per set), and a copy costs more than it saves.
+    // kShortRow floats (attention's heads, hd = 32) take 12 x 4 cache lines, which stay in L1
+    // together whatever the stride (12 ways per set). (Those short rows are copied by
+    // short_sum_row_panel instead, for the kernel's constant strides, when A is stored M x K.)
     const int slice = slice_length(K, N);
     // Slices longer than kKC are there to be read in place (slice_length); slices of kKC are
     // packed when there are several.
