@@ -55,12 +55,12 @@
 // or KC rows of MR floats) when the panel meets more than one B panel and is not one contiguous
 // block already: a contiguous panel stays in L1, while scattered rows can share L1 sets and
 // evict each other (rows a power of two apart do); rows of at most 64 floats cannot (12 rows of
-// 4 lines, 12 ways per set). So every product with N <= NR reads A in place, and so do sums of 513
-// to 768 terms, cut in two slices whose rows fit the L1 sets' ways (slice_length). Sums of at
-// most 64 terms (attention's heads, hd = 32) copy their A rows all the same, for another reason:
-// constant strides in the kernel (short_sum_row_panel). A B of exactly one panel (attention's heads
-// when hd = NR) is read in place too, whatever its leading dimension: each of its rows is two
-// vector loads either way, so a copy would only add a pass over it.
+// 4 lines, 12 ways per set). So every product with N <= NR reads A in place, and so do sums of
+// 513 to 768 terms, cut in two slices whose rows fit the L1 sets' ways (slice_length). Sums of
+// at most 64 terms (attention's heads, hd = 32) copy their A rows all the same, for another
+// reason: constant strides in the kernel (short_sum_row_panel). A B of exactly one panel
+// (attention's heads when hd = NR) is read in place too, whatever its leading dimension: each of
+// its rows is two vector loads either way, so a copy would only add a pass over it.
 //
 // Threads. One product is split over its row panels of C; gemm_batched gives whole items to
 // threads when there are many (attention: batch x heads). A long sum into a small C (the weight
@@ -322,16 +322,16 @@ void micro_kernel(int kc, const float* a, long lda, const float* bp, long ldbp, 
 #endif
 
 // Calls micro_kernel<rows, trans_a, VECS>: a run-time row count picks a compile-time instantiation.
-template <int VECS, int MR>
+template <int VECS, int ROWS>
 void run_micro_kernel(int rows, bool trans_a, int kc, const float* a, long lda, const float* bp, long ldbp, float* c,
                       long ldc, bool add_c) {
-    if constexpr (MR > 1) {
-        if (rows < MR) return run_micro_kernel<VECS, MR - 1>(rows, trans_a, kc, a, lda, bp, ldbp, c, ldc, add_c);
+    if constexpr (ROWS > 1) {
+        if (rows < ROWS) return run_micro_kernel<VECS, ROWS - 1>(rows, trans_a, kc, a, lda, bp, ldbp, c, ldc, add_c);
     }
     if (trans_a)
-        micro_kernel<MR, true, VECS>(kc, a, lda, bp, ldbp, c, ldc, add_c);
+        micro_kernel<ROWS, true, VECS>(kc, a, lda, bp, ldbp, c, ldc, add_c);
     else
-        micro_kernel<MR, false, VECS>(kc, a, lda, bp, ldbp, c, ldc, add_c);
+        micro_kernel<ROWS, false, VECS>(kc, a, lda, bp, ldbp, c, ldc, add_c);
 }
 
 // One tile of C: rows x cols, rows <= MR, cols <= NR (the product's register tile, kMR x kNR
@@ -392,8 +392,8 @@ void short_sum_row_panel(int rows, int panels, int kc, const float* a, long lda,
     for (int r = 0; r < rows; ++r) {
         const float* src = a + r * lda;
         float* dst = a_rows + r * kShortRow;
-        // Whole vectors, then the rest: written as a loop over at most kShortRow floats, GCC turns
-        // it into a call of memcpy, which costs more than the copy.
+        // Whole vectors, then the rest. (A plain loop over the kc floats GCC turns into a call of
+        // memcpy, which costs more than the copy.)
         int k = 0;
 #pragma GCC unroll 4
         for (int v = 0; v < kShortRow / kVector; ++v)
@@ -603,9 +603,9 @@ void gemm_tiled(bool trans_a, bool trans_b, int M, int N, int K, const float* A,
             // A B that is one whole panel wide is read in place, its rows ldb floats apart (see
             // "Packing" at the top): attention's v, k, q and dO heads (T x hd, leading dim d).
             const bool b_in_place = !trans_b && N == NR;
-            // A sum of at most kShortRow terms (attention's hd = 32) over several packed B panels:
-            // a row panel per call (short_sum_row_panel).
-            const bool short_rows = !trans_a && K <= kShortRow && !b_in_place && N > NR;
+            // A sum of at most kShortRow terms (attention's hd = 32) over more than one B panel
+            // (so B is packed): a row panel per call (short_sum_row_panel).
+            const bool short_rows = !trans_a && K <= kShortRow && N > NR;
             const long b_row_stride = b_in_place ? ldb : NR;
             float* a_slices = nullptr;
             if (pack_a && trans_a) {
