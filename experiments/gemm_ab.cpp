@@ -34,21 +34,27 @@
 // The two builds of glulab::gemm (gemm.h), renamed by the preprocessor.
 namespace gemm_base {
 void gemm(bool, bool, int, int, int, const float*, int, const float*, int, float*, int, bool);
+void gemm_batched(int, bool, bool, int, int, int, const float*, int, long, const float*, int, long, float*, int, long,
+                  bool);
 }
 namespace gemm_new {
 void gemm(bool, bool, int, int, int, const float*, int, const float*, int, float*, int, bool);
+void gemm_batched(int, bool, bool, int, int, int, const float*, int, long, const float*, int, long, float*, int, long,
+                  bool);
 }
 
 namespace {
 
 // One product, or `items` independent ones of the same shape run in parallel (attention's), with
-// leading dimensions lda, ldb, ldc (0: the operand's own width, a dense matrix).
+// leading dimensions lda, ldb, ldc (0: the operand's own width, a dense matrix); `batched`: the
+// items in one gemm_batched call instead of one gemm call each.
 struct Shape {
     const char* what;
     int M, N, K;
     bool trans_a, trans_b;
     int items = 1;
     int lda = 0, ldb = 0, ldc = 0;
+    bool batched = false;
 
     int ld_a() const { return lda ? lda : (trans_a ? M : K); }
     int ld_b() const { return ldb ? ldb : (trans_b ? K : N); }
@@ -82,6 +88,11 @@ const Shape kShapes[] = {
     {"attn S^T = k q^T", kT, 64, 32, false, true, kItems, kD, kD, kT},   // also dP^T = v dO^T
     {"attn O = P v", 64, 32, kT, true, false, kItems, kT, kD, kD},       // also dq = dS k
     {"attn dk = dS^T q", 64, 32, kT, false, false, kItems, kT, kD, kD},  // also dv = P^T dO
+    // The benchmark's batched forms (tests/test_matmul.cpp): the 96 dense items of the whole
+    // (T x T) products in one gemm_batched call, as the matmul op runs a batched product.
+    {"batched q k^T", kT, kT, 32, false, true, kItems, 0, 0, 0, true},
+    {"batched P v", kT, 32, kT, false, false, kItems, 0, 0, 0, true},
+    {"batched P^T dO", kT, 32, kT, true, false, kItems, 0, 0, 0, true},
 };
 
 void compare(const Shape& s, int reps) {
@@ -90,7 +101,8 @@ void compare(const Shape& s, int reps) {
     // much as this Zen 4 VM's cache kept of the benchmark's q k^T, or more (between 4.5 and 18 MB
     // from hour to hour, though lscpu says 32 MB of L3: experiments/results/speed/qk-items-2404d9e.md
     // and bandwidth-9071f87.md): these rows read their operands partly or mostly from memory.
-    const int sets = s.items > 1 ? 2 : 8;
+    // The batched rows repeat one set, as the benchmark they mirror does.
+    const int sets = s.batched ? 1 : s.items > 1 ? 2 : 8;
     const size_t items = static_cast<size_t>(s.items);
     std::vector<std::unique_ptr<StorageFloats>> A, B, C;
     for (int i = 0; i < sets; ++i) {
@@ -107,9 +119,16 @@ void compare(const Shape& s, int reps) {
         else
             gemm_new::gemm(s.trans_a, s.trans_b, s.M, s.N, s.K, a, s.ld_a(), b, s.ld_b(), c, s.ld_c(), false);
     };
+    auto run_batched = [&](bool base, int i) {
+        auto* product = base ? gemm_base::gemm_batched : gemm_new::gemm_batched;
+        product(s.items, s.trans_a, s.trans_b, s.M, s.N, s.K, A[i]->data(), s.ld_a(), s.a_floats(), B[i]->data(),
+                s.ld_b(), s.b_floats(), C[i]->data(), s.ld_c(), s.c_floats(), false);
+    };
     auto time_call = [&](bool base, int i) {
         const auto start = std::chrono::steady_clock::now();
-        if (s.items == 1) {
+        if (s.batched) {
+            run_batched(base, i);
+        } else if (s.items == 1) {
             run(base, i, 0);
         } else {
 #pragma omp parallel for schedule(static)

@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdint>
 #include <cstring>
 #include <stdexcept>
 #include <vector>
@@ -311,6 +312,54 @@ TEST_CASE("gemm: short sums over a row panel give the same bits as one panel at 
 // register tiles instead of 12 x 32 ones with AVX-512 (gemm.cpp, kWideNR). Each element of C is
 // still summed in the same order, so those columns have the same bits as in a product 16 columns
 // wider, which takes the 12 x 32 tiles. (Without AVX-512 both use the same tiles.)
+// A 64-byte aligned float of `v` (as tensors are aligned), 1 to 16 floats in: room to check
+// that nothing was written just before it.
+float* aligned_inside(std::vector<float>& v) {
+    const auto address = reinterpret_cast<std::uintptr_t>(v.data());
+    return v.data() + 16 - address % 64 / sizeof(float);
+}
+
+// A batch whose C has 4 MB or more, aligned, with sums of at most 64 terms, is written by
+// streaming stores (gemm.cpp, streams_output); each item alone is under 4 MB and stored as usual.
+// Same code otherwise, so the same bits. Also: C one vector off alignment (never streamed:
+// movntps would fault there), a wide-tile shape (N = 144), partial tiles, and 2 threads.
+TEST_CASE("gemm_batched: a big output written by streaming stores has the same bits as item by item") {
+    ThreadCountGuard guard;
+    Rng rng(13);
+    for (const auto& [M, N, K] : {std::array<int, 3>{128, 128, 32}, std::array<int, 3>{100, 144, 40}})
+        for (bool tb : {false, true})
+            for (int threads : {1, 2})
+                for (int offset : {0, 4}) {  // floats from an aligned C
+                    omp_set_num_threads(threads);
+                    const long item = static_cast<long>(M) * N;
+                    const int count = static_cast<int>((4 << 20) / (item * sizeof(float))) + 1;
+                    const std::vector<float> A = random_values(static_cast<size_t>(count) * M * K, rng);
+                    const std::vector<float> B = random_values(static_cast<size_t>(count) * K * N, rng);
+                    std::vector<float> batched_storage(count * item + 32, -1.0f), single_storage = batched_storage;
+                    float* batched = aligned_inside(batched_storage) + offset;
+                    float* single = aligned_inside(single_storage) + offset;
+                    const int ldb = tb ? K : N;
+                    gemm_batched(count, false, tb, M, N, K, A.data(), K, static_cast<long>(M) * K, B.data(), ldb,
+                                 static_cast<long>(K) * N, batched, N, item, false);
+                    for (int i = 0; i < count; ++i)
+                        gemm(false, tb, M, N, K, A.data() + i * M * K, K, B.data() + i * K * N, ldb, single + i * item,
+                             N, false);
+                    INFO("M " << M << ", N " << N << ", K " << K << ", trans_b " << tb << ", threads " << threads
+                              << ", offset " << offset);
+                    CHECK(std::memcmp(batched, single, count * item * sizeof(float)) == 0);
+                    CHECK(batched[-1] == -1.0f);  // nothing written around the batch
+                    CHECK(batched[count * item] == -1.0f);
+                    std::vector<float> ref(item);
+                    const int last = count - 1;
+                    gemm_reference(false, tb, M, N, K, A.data() + last * M * K, K, B.data() + last * K * N, ldb,
+                                   ref.data(), N, false);
+                    long far_off = 0;
+                    for (long e = 0; e < item; ++e)
+                        if (!(batched[last * item + e] == doctest::Approx(ref[e]).epsilon(1e-4))) ++far_off;
+                    CHECK(far_off == 0);
+                }
+}
+
 TEST_CASE("gemm: the same bits with 8 x 48 tiles as with 12 x 32 ones") {
     Rng rng(8);
     for (bool ta : {false, true})
@@ -447,15 +496,18 @@ double median(std::vector<double> v) {
 
 // GFLOP/s of one batched product over `reps` timed runs after a warm-up: the median and the best.
 // On a shared machine other programs can only slow a run down, so the best run is the closer
-// estimate of what the code does; the median says how often that happens.
+// estimate of what the code does; the median says how often that happens. The operands are
+// tensors, as the matmul op's are: from the tensor allocator, so a big one is on huge pages and
+// 64-byte aligned (which lets a big batched C be streamed, see gemm.cpp).
 struct Rate {
     double median, best;
 };
+Tensor random_tensor(int n, Rng& rng) { return Tensor::from_values({n}, random_values(n, rng)); }
+
 Rate gemm_gflops(int count, bool ta, bool tb, int M, int N, int K, int reps) {
     Rng rng(1);
-    const std::vector<float> A = random_values(static_cast<size_t>(count) * M * K, rng);
-    const std::vector<float> B = random_values(static_cast<size_t>(count) * K * N, rng);
-    std::vector<float> C(static_cast<size_t>(count) * M * N);
+    const Tensor A = random_tensor(count * M * K, rng), B = random_tensor(count * K * N, rng);
+    Tensor C = Tensor::zeros({count * M * N});
     const int lda = ta ? M : K, ldb = tb ? K : N;
     const double flops = 2.0 * count * M * N * K;
     const int inner = std::max(1, static_cast<int>(2e8 / flops));  // ~1 ms of work per timed run
@@ -477,7 +529,7 @@ Rate gemm_gflops(int count, bool ta, bool tb, int M, int N, int K, int reps) {
                                                            static_cast<size_t>(K) * N, ldb, N);
     int bad = 0;
     for (size_t at = 0; at < C_ref.size(); ++at) {
-        const double error = std::fabs(static_cast<double>(C[last_c + at]) - C_ref[at]);
+        const double error = std::fabs(static_cast<double>(C.data()[last_c + at]) - C_ref[at]);
         if (!(error <= rounding_allowance(K, magnitude[at]))) ++bad;
     }
     CHECK(bad == 0);

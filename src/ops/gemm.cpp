@@ -100,6 +100,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <vector>
@@ -231,6 +232,46 @@ private:
     int row_, line_ = 0;  // the next line to ask for
 };
 
+// ---- streaming stores ----
+// A sum of at most kShortRow terms writes each line of C after only that many steps: attention's
+// q k^T (hd = 32) writes 64 KB of scores per 16 KB of q and 16 KB of k. An ordinary store first
+// reads the line for ownership (the C prefetch asks for it), then writes it back when it leaves
+// the cache: twice the bytes, and the read's latency to hide. A streaming store (movntps) writes
+// the whole line to memory without reading it, and does not keep it in cache. So when C is too
+// big to stay in cache until it is read (a batch's output of kStreamBytes or more; the caches
+// of this 2-core VM kept between 4.5 and 18 MB), the short-sum path streams it. The next reader
+// then gets C from memory, in order, which the hardware prefetcher follows. A smaller C is
+// stored as usual: it may still be in cache when read, as attention's blocks of scores are
+// (attention.cpp). Training's products never stream (none is a batch of short sums this big);
+// the matmul op's batched products do, and the benchmark's q k^T (96 items, 6 MB of scores).
+// Measured on Zen 4, paired with the code before (make gemm-ab ONLY=batched): that q k^T 1.04-1.05x
+// on 1 thread, 1.03-1.09x on 2 (experiments/results/speed/streaming-911af96.md). With a pass
+// reading C after each product (a scratch program), 3 MB of C streamed was even (1.00-1.01x) and
+// 6 MB or more gained (1.02-1.10x): hence 4 MB.
+constexpr double kStreamBytes = 4 << 20;
+
+// Whether gemm_batched (count items, C + i * stride_c) streams C: only written (not accumulated),
+// sums of at most kShortRow terms, kStreamBytes of C or more, and every row of every item
+// 64-byte aligned, as movntps needs.
+bool streams_output(int count, int M, int N, int K, const float* C, long ldc, long stride_c, bool accumulate) {
+#if defined(__AVX2__) || defined(__AVX512F__)
+    const bool aligned = reinterpret_cast<std::uintptr_t>(C) % 64 == 0 && ldc % 16 == 0 && stride_c % 16 == 0;
+    return !accumulate && K <= kShortRow && static_cast<double>(count) * M * N * sizeof(float) >= kStreamBytes &&
+           aligned;
+#else
+    (void)count, (void)M, (void)N, (void)K, (void)C, (void)ldc, (void)stride_c, (void)accumulate;
+    return false;
+#endif
+}
+
+// Streaming stores are weakly ordered: this fence makes them visible before anything the thread
+// stores later, such as its arrival at the team's barrier, after which other threads read C.
+inline void finish_streaming_stores() {
+#if defined(__AVX2__) || defined(__AVX512F__)
+    _mm_sfence();
+#endif
+}
+
 // ---- the micro-kernel ----
 // C[0:ROWS, 0:COLS] = (add_c ? C : 0) + A[0:ROWS, 0:kc] @ Bp[0:kc, 0:COLS], kc >= 1
 // A element (r, k) is a[r * lda + k], or a[k * lda + r] when A_TRANS (A stored k-major).
@@ -244,9 +285,9 @@ private:
 // Every loop over r and v is fully unrolled on request (#pragma GCC unroll): the accumulators must
 // live in registers, and left to its heuristics GCC sometimes keeps acc[][] on the stack instead,
 // storing it at every step (that happened when the prefetch below was added: half the speed).
-template <int ROWS, bool A_TRANS, int VECS>
+template <int ROWS, bool A_TRANS, int VECS, bool STREAM_C = false>
 void micro_kernel(int kc, const float* a, long lda, const float* bp, long ldbp, float* c, long ldc, bool add_c) {
-    prefetch_c_tile(ROWS, 16 * VECS, c, ldc);
+    if constexpr (!STREAM_C) prefetch_c_tile(ROWS, 16 * VECS, c, ldc);  // streamed lines are never read
     __m512 acc[ROWS][VECS];  // row r, columns 16 v .. 16 v + 15
 #pragma GCC unroll 16
     for (int r = 0; r < ROWS; ++r) {
@@ -279,14 +320,17 @@ void micro_kernel(int kc, const float* a, long lda, const float* bp, long ldbp, 
 #pragma GCC unroll 3
         for (int v = 0; v < VECS; ++v) {
             float* cr = c + r * ldc + 16 * v;
-            _mm512_storeu_ps(cr, add_c ? _mm512_add_ps(_mm512_loadu_ps(cr), acc[r][v]) : acc[r][v]);
+            if constexpr (STREAM_C)  // add_c is false; cr is 64-byte aligned (streams_output)
+                _mm512_stream_ps(cr, acc[r][v]);
+            else
+                _mm512_storeu_ps(cr, add_c ? _mm512_add_ps(_mm512_loadu_ps(cr), acc[r][v]) : acc[r][v]);
         }
     }
 }
 #elif defined(__AVX2__) && defined(__FMA__)
-template <int ROWS, bool A_TRANS, int VECS>
+template <int ROWS, bool A_TRANS, int VECS, bool STREAM_C = false>
 void micro_kernel(int kc, const float* a, long lda, const float* bp, long ldbp, float* c, long ldc, bool add_c) {
-    prefetch_c_tile(ROWS, 8 * VECS, c, ldc);
+    if constexpr (!STREAM_C) prefetch_c_tile(ROWS, 8 * VECS, c, ldc);
     __m256 acc[ROWS][VECS];  // row r, columns 8 v .. 8 v + 7
     for (int r = 0; r < ROWS; ++r)
         for (int v = 0; v < VECS; ++v) acc[r][v] = _mm256_setzero_ps();
@@ -303,11 +347,14 @@ void micro_kernel(int kc, const float* a, long lda, const float* bp, long ldbp, 
     for (int r = 0; r < ROWS; ++r)
         for (int v = 0; v < VECS; ++v) {
             float* cr = c + r * ldc + 8 * v;
-            _mm256_storeu_ps(cr, add_c ? _mm256_add_ps(_mm256_loadu_ps(cr), acc[r][v]) : acc[r][v]);
+            if constexpr (STREAM_C)
+                _mm256_stream_ps(cr, acc[r][v]);
+            else
+                _mm256_storeu_ps(cr, add_c ? _mm256_add_ps(_mm256_loadu_ps(cr), acc[r][v]) : acc[r][v]);
         }
 }
 #else
-template <int ROWS, bool A_TRANS, int VECS>
+template <int ROWS, bool A_TRANS, int VECS, bool STREAM_C = false>  // no streaming stores in plain C++
 void micro_kernel(int kc, const float* a, long lda, const float* bp, long ldbp, float* c, long ldc, bool add_c) {
     constexpr int kCols = kNR / 2 * VECS;
     float acc[ROWS][kCols] = {};
@@ -371,23 +418,28 @@ void compute_tile(int rows, int cols, bool trans_a, int kc, const float* a, long
 // The panel loop for a row count known at compile time; a run-time row count picks it, as in
 // run_micro_kernel. `flatten` inlines the micro-kernel here, with the constant strides
 // kShortRow (A) and NR (B); elsewhere it stays a function of its own.
+// stream_c: C is written by streaming stores (see streams_output), add_c then being false.
 template <int ROWS, int NR>
 [[gnu::flatten]] void short_sum_panels(int rows, int panels, int kc, const float* a_rows, const float* packed_b,
-                                       float* c, long ldc, bool add_c, ABlockPrefetch& next_a) {
+                                       float* c, long ldc, bool add_c, bool stream_c, ABlockPrefetch& next_a) {
     if constexpr (ROWS > 1) {
         if (rows < ROWS)
-            return short_sum_panels<ROWS - 1, NR>(rows, panels, kc, a_rows, packed_b, c, ldc, add_c, next_a);
+            return short_sum_panels<ROWS - 1, NR>(rows, panels, kc, a_rows, packed_b, c, ldc, add_c, stream_c, next_a);
     }
+    constexpr int kVecs = NR / kVector;
     for (int p = 0; p < panels; ++p) {
         next_a.next_share();
-        micro_kernel<ROWS, false, NR / kVector>(kc, a_rows, kShortRow, packed_b + static_cast<long>(p) * kc * NR, NR,
-                                                c + p * NR, ldc, add_c);
+        const float* bp = packed_b + static_cast<long>(p) * kc * NR;
+        if (stream_c)
+            micro_kernel<ROWS, false, kVecs, true>(kc, a_rows, kShortRow, bp, NR, c + p * NR, ldc, false);
+        else
+            micro_kernel<ROWS, false, kVecs>(kc, a_rows, kShortRow, bp, NR, c + p * NR, ldc, add_c);
     }
 }
 
 template <int MR, int NR>
 void short_sum_row_panel(int rows, int panels, int kc, const float* a, long lda, const float* packed_b, float* c,
-                         long ldc, bool add_c, ABlockPrefetch& next_a) {
+                         long ldc, bool add_c, bool stream_c, ABlockPrefetch& next_a) {
     alignas(64) float a_rows[MR * kShortRow];
     for (int r = 0; r < rows; ++r) {
         const float* src = a + r * lda;
@@ -400,7 +452,7 @@ void short_sum_row_panel(int rows, int panels, int kc, const float* a, long lda,
             if (k + kVector <= kc) std::memcpy(dst + k, src + k, sizeof(float) * kVector), k += kVector;
         for (; k < kc; ++k) dst[k] = src[k];
     }
-    short_sum_panels<MR, NR>(rows, panels, kc, a_rows, packed_b, c, ldc, add_c, next_a);
+    short_sum_panels<MR, NR>(rows, panels, kc, a_rows, packed_b, c, ldc, add_c, stream_c, next_a);
 }
 
 // ---- packing ----
@@ -577,7 +629,7 @@ void pack_a_slices(const float* A, long lda, int M, int pc0, int pc_end, int sli
 // gemm_batched does).
 template <int MR, int NR>
 void gemm_tiled(bool trans_a, bool trans_b, int M, int N, int K, const float* A, long lda, const float* B, long ldb,
-                float* C, long ldc, bool accumulate, bool parallel) {
+                float* C, long ldc, bool accumulate, bool parallel, bool stream_c) {
     const int row_panels = (M + MR - 1) / MR;
     // A is reused once per B panel: worth packing only when there is more than one, and only if
     // its rows are not already one contiguous block (lda = K), or short: rows of at most
@@ -644,7 +696,8 @@ void gemm_tiled(bool trans_a, bool trans_b, int M, int N, int K, const float* A,
                 int p = 0;
                 if (short_rows) {  // the whole panels in one call
                     p = std::min(col_panels, (N - jc) / NR);
-                    short_sum_row_panel<MR, NR>(rows, p, kc, a, a_ld, packed_b, C + i0 * ldc + jc, ldc, add_c, next_a);
+                    short_sum_row_panel<MR, NR>(rows, p, kc, a, a_ld, packed_b, C + i0 * ldc + jc, ldc, add_c,
+                                                stream_c && !add_c, next_a);
                 }
                 for (; p < col_panels; ++p) {
                     next_a.next_share();
@@ -663,6 +716,7 @@ void gemm_tiled(bool trans_a, bool trans_b, int M, int N, int K, const float* A,
                                 multiply(ip, pc, ip + 1, pc);
                             else  // then the first panel, next slice (if any)
                                 multiply(ip, pc, pc + slice < pc_end ? first : row_panels, pc + slice);
+                    if (stream_c) finish_streaming_stores();
                 });
             } else {  // row panels outer
                 for_range(row_panels, parallel, [&](int ip) {
@@ -671,6 +725,7 @@ void gemm_tiled(bool trans_a, bool trans_b, int M, int N, int K, const float* A,
                             multiply(ip, pc, ip, pc + slice);
                         else
                             multiply(ip, pc, ip + 1, pc0);
+                    if (stream_c) finish_streaming_stores();
                 });
             }
         }
@@ -679,11 +734,12 @@ void gemm_tiled(bool trans_a, bool trans_b, int M, int N, int K, const float* A,
 
 // The blocked product with the tile for N (see kWideNR), K >= 1.
 void gemm_tiles_for_n(bool trans_a, bool trans_b, int M, int N, int K, const float* A, long lda, const float* B,
-                      long ldb, float* C, long ldc, bool accumulate, bool parallel) {
+                      long ldb, float* C, long ldc, bool accumulate, bool parallel, bool stream_c) {
     if (wide_tiles(N))
-        gemm_tiled<kWideMR, kWideNR>(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate, parallel);
+        gemm_tiled<kWideMR, kWideNR>(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate, parallel,
+                                     stream_c);
     else
-        gemm_tiled<kMR, kNR>(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate, parallel);
+        gemm_tiled<kMR, kNR>(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate, parallel, stream_c);
 }
 
 // ---- long sums into a small C: the sum cut into chunks ----
@@ -780,11 +836,11 @@ void gemm_chunked(bool trans_a, bool trans_b, int M, int N, int K, const float* 
         const float* b = trans_b ? B + k0 : B + k0 * ldb;  // op(B)[k0:k0+kc, :]
         if (transposed) {  // (N x M) = op(B)^T op(A)^T, ld M
             gemm_tiles_for_n(!trans_b, !trans_a, N, M, kc, b, ldb, a, lda, partial + c * c_floats, M, false,
-                             parallel_inside);
+                             parallel_inside, false);
         } else {
             float* dst = c == 0 ? C : partial + (c - 1) * c_floats;
             gemm_tiles_for_n(trans_a, trans_b, M, N, kc, a, lda, b, ldb, dst, c == 0 ? ldc : N, c == 0 && accumulate,
-                             parallel_inside);
+                             parallel_inside, false);
         }
     };
     const int threads = parallel ? omp_get_max_threads() : 1;
@@ -800,7 +856,7 @@ void gemm_chunked(bool trans_a, bool trans_b, int M, int N, int K, const float* 
 
 // The blocked product, and the cases with nothing to sum.
 void gemm_blocked(bool trans_a, bool trans_b, int M, int N, int K, const float* A, long lda, const float* B,
-                  long ldb, float* C, long ldc, bool accumulate, bool parallel) {
+                  long ldb, float* C, long ldc, bool accumulate, bool parallel, bool stream_c) {
     if (M <= 0 || N <= 0) return;
     if (K <= 0) {  // an empty sum
         if (!accumulate)
@@ -811,7 +867,7 @@ void gemm_blocked(bool trans_a, bool trans_b, int M, int N, int K, const float* 
     if (transposed || chunked_sum(M, N, K))
         gemm_chunked(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate, parallel, transposed);
     else
-        gemm_tiles_for_n(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate, parallel);
+        gemm_tiles_for_n(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate, parallel, stream_c);
 }
 
 }  // namespace
@@ -819,7 +875,8 @@ void gemm_blocked(bool trans_a, bool trans_b, int M, int N, int K, const float* 
 void gemm(bool trans_a, bool trans_b, int M, int N, int K, const float* A, int lda, const float* B, int ldb,
           float* C, int ldc, bool accumulate) {
     const bool parallel = static_cast<double>(M) * N * K >= kMinParallelWork;
-    gemm_blocked(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate, parallel);
+    const bool stream_c = streams_output(1, M, N, K, C, ldc, 0, accumulate);
+    gemm_blocked(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate, parallel, stream_c);
 }
 
 void gemm_batched(int count, bool trans_a, bool trans_b, int M, int N, int K, const float* A, int lda,
@@ -830,15 +887,16 @@ void gemm_batched(int count, bool trans_a, bool trans_b, int M, int N, int K, co
     // element of C is computed by the same code in the same order, so the bits are the same.
     const double work = static_cast<double>(M) * N * K;  // per item
     const bool by_item = count >= 2 * omp_get_max_threads();
+    const bool stream_c = streams_output(count, M, N, K, C, ldc, stride_c, accumulate);
     if (by_item) {
         for_range(count, work * count >= kMinParallelWork, [&](int i) {
             gemm_blocked(trans_a, trans_b, M, N, K, A + i * stride_a, lda, B + i * stride_b, ldb, C + i * stride_c,
-                         ldc, accumulate, false);
+                         ldc, accumulate, false, stream_c);
         });
     } else {
         for (int i = 0; i < count; ++i)
             gemm_blocked(trans_a, trans_b, M, N, K, A + i * stride_a, lda, B + i * stride_b, ldb, C + i * stride_c,
-                         ldc, accumulate, work >= kMinParallelWork);
+                         ldc, accumulate, work >= kMinParallelWork, stream_c);
     }
 }
 
