@@ -418,22 +418,19 @@ void compute_tile(int rows, int cols, bool trans_a, int kc, const float* a, long
 // The panel loop for a row count known at compile time; a run-time row count picks it, as in
 // run_micro_kernel. `flatten` inlines the micro-kernel here, with the constant strides
 // kShortRow (A) and NR (B); elsewhere it stays a function of its own.
-// stream_c: C is written by streaming stores (see streams_output), add_c then being false.
-template <int ROWS, int NR>
+// STREAM_C: C is written by streaming stores (see streams_output), add_c being false.
+template <int ROWS, int NR, bool STREAM_C>
 [[gnu::flatten]] void short_sum_panels(int rows, int panels, int kc, const float* a_rows, const float* packed_b,
-                                       float* c, long ldc, bool add_c, bool stream_c, ABlockPrefetch& next_a) {
+                                       float* c, long ldc, bool add_c, ABlockPrefetch& next_a) {
     if constexpr (ROWS > 1) {
         if (rows < ROWS)
-            return short_sum_panels<ROWS - 1, NR>(rows, panels, kc, a_rows, packed_b, c, ldc, add_c, stream_c, next_a);
+            return short_sum_panels<ROWS - 1, NR, STREAM_C>(rows, panels, kc, a_rows, packed_b, c, ldc, add_c, next_a);
     }
-    constexpr int kVecs = NR / kVector;
     for (int p = 0; p < panels; ++p) {
         next_a.next_share();
-        const float* bp = packed_b + static_cast<long>(p) * kc * NR;
-        if (stream_c)
-            micro_kernel<ROWS, false, kVecs, true>(kc, a_rows, kShortRow, bp, NR, c + p * NR, ldc, false);
-        else
-            micro_kernel<ROWS, false, kVecs>(kc, a_rows, kShortRow, bp, NR, c + p * NR, ldc, add_c);
+        micro_kernel<ROWS, false, NR / kVector, STREAM_C>(kc, a_rows, kShortRow,
+                                                          packed_b + static_cast<long>(p) * kc * NR, NR, c + p * NR,
+                                                          ldc, add_c);
     }
 }
 
@@ -452,7 +449,10 @@ void short_sum_row_panel(int rows, int panels, int kc, const float* a, long lda,
             if (k + kVector <= kc) std::memcpy(dst + k, src + k, sizeof(float) * kVector), k += kVector;
         for (; k < kc; ++k) dst[k] = src[k];
     }
-    short_sum_panels<MR, NR>(rows, panels, kc, a_rows, packed_b, c, ldc, add_c, stream_c, next_a);
+    if (stream_c)
+        short_sum_panels<MR, NR, true>(rows, panels, kc, a_rows, packed_b, c, ldc, false, next_a);
+    else
+        short_sum_panels<MR, NR, false>(rows, panels, kc, a_rows, packed_b, c, ldc, add_c, next_a);
 }
 
 // ---- packing ----
