@@ -38,7 +38,8 @@
 //     is cut in one or two slices, see slice_length) stays in L1 while it meets every B panel;
 //   the packed B block (KC x NC = 256 x 768 floats = 768 KB) stays in L2 (1 MB per core on
 //     Zen 4) while every row panel of C streams past it, read in order so the prefetcher keeps up;
-//   C is read and written once per KC slice of the sum, from L2 if it fits there.
+//   C is read and written once per KC slice of the sum, from L2 if it fits there (a batch of
+//     short sums with megabytes of C is written past the caches: see "streaming stores").
 // Groups: B is packed for as many KC slices as fit 1 MB (five when NC = 192, all four of the
 // tiny preset's K = 1024 weight gradients). When C (M x NC) stays in L2 between slices, each
 // thread then goes through the group's slices in order, each over its own row panels: the
