@@ -10,7 +10,7 @@
 # and the median and quartiles over pairs of t_base / t_new (see experiments/gemm_ab.cpp for why
 # pairs). Each file is compiled with the project's flags (FLAGS) in a namespace of its own
 # (-Dglulab=...), so both can be linked into one program. Needs the revision's gemm.cpp to have
-# the same gemm() signature as now.
+# the same gemm() and gemm_batched() signatures as now.
 set -eu
 [ $# -ge 1 ] || { echo "usage: experiments/gemm_ab.sh REV [THREADS] [REPS] [ONLY]" >&2; exit 2; }
 rev=$1

@@ -245,10 +245,11 @@ private:
 // stored as usual: it may still be in cache when read, as attention's blocks of scores are
 // (attention.cpp). Training's products never stream (none is a batch of short sums this big);
 // the matmul op's batched products do, and the benchmark's q k^T (96 items, 6 MB of scores).
-// Measured on Zen 4, paired with the code before (make gemm-ab ONLY=batched): that q k^T 1.04-1.05x
-// on 1 thread, 1.03-1.09x on 2 (experiments/results/speed/streaming-911af96.md). With a pass
-// reading C after each product (a scratch program), 3 MB of C streamed was even (1.00-1.01x) and
-// 6 MB or more gained (1.02-1.10x): hence 4 MB.
+// Measured on Zen 4, paired with the code before (make gemm-ab ONLY=batched): that q k^T 1.08x
+// on 1 and on 2 threads at the final code, 1.00-1.10x over the session's runs; the other
+// batched products 0.99-1.01x (experiments/results/speed/streaming-911af96.md). With a pass
+// reading C after each product (a scratch program), 3 MB of C streamed was even (0.99-1.01x)
+// and 6 MB or more gained (1.02-1.10x): hence 4 MB.
 constexpr double kStreamBytes = 4 << 20;
 
 // Whether gemm_batched (count items, C + i * stride_c) streams C: only written (not accumulated),
