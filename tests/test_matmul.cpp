@@ -308,16 +308,14 @@ TEST_CASE("gemm: short sums over a row panel give the same bits as one panel at 
             }
 }
 
-// A product whose N is a multiple of 48 but not of 32 (the tiny preset's d = 48) takes 8 x 48
-// register tiles instead of 12 x 32 ones with AVX-512 (gemm.cpp, kWideNR). Each element of C is
-// still summed in the same order, so those columns have the same bits as in a product 16 columns
-// wider, which takes the 12 x 32 tiles. (Without AVX-512 both use the same tiles.)
 // A 64-byte aligned float of `v` (as tensors are aligned), 1 to 16 floats in: room to check
 // that nothing was written just before it.
+namespace {
 float* aligned_inside(std::vector<float>& v) {
     const auto address = reinterpret_cast<std::uintptr_t>(v.data());
     return v.data() + 16 - address % 64 / sizeof(float);
 }
+}  // namespace
 
 // A batch whose C has 4 MB or more, aligned, with sums of at most 64 terms, is written by
 // streaming stores (gemm.cpp, streams_output); each item alone is under 4 MB and stored as usual.
@@ -360,6 +358,10 @@ TEST_CASE("gemm_batched: a big output written by streaming stores has the same b
                 }
 }
 
+// A product whose N is a multiple of 48 but not of 32 (the tiny preset's d = 48) takes 8 x 48
+// register tiles instead of 12 x 32 ones with AVX-512 (gemm.cpp, kWideNR). Each element of C is
+// still summed in the same order, so those columns have the same bits as in a product 16 columns
+// wider, which takes the 12 x 32 tiles. (Without AVX-512 both use the same tiles.)
 TEST_CASE("gemm: the same bits with 8 x 48 tiles as with 12 x 32 ones") {
     Rng rng(8);
     for (bool ta : {false, true})
@@ -595,8 +597,9 @@ TEST_CASE("gemm: benchmark on the small preset's training shapes" * doctest::ski
 }
 
 // Why attention's q k^T reads lower in the benchmark above than the other products: how much of
-// that is memory? Each item reads q and k (16 KB each) and writes a 128 x 128 C (64 KB, which the
-// core first reads for ownership, then writes back): about 160 KB of memory traffic per MFLOP when
+// that is memory? Each item reads q and k (16 KB each) and writes a 128 x 128 C (64 KB, which an
+// ordinary store first reads for ownership, then writes back; a batch with 4 MB of C or more is
+// streamed instead, gemm.cpp): about 160 KB of memory traffic per MFLOP when
 // its operands are not in cache, the most in the benchmark (P v: 112 KB, mostly reads; x W with
 // d_ff = 768: 23 KB). The same product over few items, whose operands stay in cache from one run
 // to the next, against more, which do not (on a 2-core Zen 4 VM the change came between 4.5 and

@@ -252,9 +252,10 @@ private:
 // and 6 MB or more gained (1.02-1.10x): hence 4 MB.
 constexpr double kStreamBytes = 4 << 20;
 
-// Whether gemm_batched (count items, C + i * stride_c) streams C: only written (not accumulated),
-// sums of at most kShortRow terms, kStreamBytes of C or more, and every row of every item
-// 64-byte aligned, as movntps needs.
+// Whether gemm_batched (count items, C + i * stride_c) may stream C: only written (not
+// accumulated), sums of at most kShortRow terms, kStreamBytes of C or more, and every row of every
+// item 64-byte aligned, as movntps needs. Only the short-sum path streams (A stored M x K, more
+// than one B panel: short_rows in gemm_tiled); other tiles of such a call are stored as usual.
 bool streams_output(int count, int M, int N, int K, const float* C, long ldc, long stride_c, bool accumulate) {
 #if defined(__AVX2__) || defined(__AVX512F__)
     const bool aligned = reinterpret_cast<std::uintptr_t>(C) % 64 == 0 && ldc % 16 == 0 && stride_c % 16 == 0;
