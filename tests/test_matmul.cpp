@@ -19,7 +19,9 @@
 #include <cstdio>
 #include <cstdint>
 #include <cstring>
+#include <iterator>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "glulab/gemm.h"
@@ -489,69 +491,135 @@ TEST_CASE("matmul: backward accumulates, and is bit-identical with 1 and 2 threa
     for (size_t i = 0; i < once.size(); ++i) CHECK(x.grad_vector()[i] == doctest::Approx(2.0f * once[i]));
 }
 
-// ---- benchmark (skipped in the suite) ----
+// ---- benchmarks (skipped in the suite) ----
+// This machine may be shared: other programs slow some seconds down, and a spell of them used to
+// fall on the few rows timed meanwhile (each row's runs came one after the other), so that one or
+// two rows of every run read 10-25% low, and which ones changed from run to run. So the products
+// are timed in rounds instead: each round times every product once, on 1 and on 2 threads, and
+// measures the FMA peak, and each row reports the median of its rounds. A slow spell then costs
+// every row a round or two, which the median skips, instead of costing one row all of its runs.
+// Percentages are of the highest peak measured during the benchmark on as many threads: other
+// load can only slow a measurement down. A spell longer than half the run still shows in every
+// row; the header line then says so: the peak's measurements range down to about half (the
+// second core taken away), and their median is low. (/proc/stat's steal time, which glulab bench
+// prints, read 0.0% on this project's Firecracker VM even then.) Measured with a busy loop taking
+// one of the two cores for 2 s in the middle of each run, three runs each way alternated: 2, 3
+// and 11 of the 36 rows under 80% of the peak with the runs of each row back to back, against
+// 0, 0 and 1 in rounds (experiments/results/speed/rounds-127e4c2.md).
 namespace {
 double median(std::vector<double> v) {
     std::sort(v.begin(), v.end());
     return v[v.size() / 2];
 }
 
-// GFLOP/s of one batched product over `reps` timed runs after a warm-up: the median and the best.
-// On a shared machine other programs can only slow a run down, so the best run is the closer
-// estimate of what the code does; the median says how often that happens. The operands are
-// tensors, as the matmul op's are: from the tensor allocator, so a big one is on huge pages and
-// 64-byte aligned (which lets a big batched C be streamed, see gemm.cpp).
-struct Rate {
-    double median, best;
-};
-Tensor random_tensor(int n, Rng& rng) { return Tensor::from_values({n}, random_values(n, rng)); }
-
-Rate gemm_gflops(int count, bool ta, bool tb, int M, int N, int K, int reps) {
-    Rng rng(1);
-    const Tensor A = random_tensor(count * M * K, rng), B = random_tensor(count * K * N, rng);
-    Tensor C = Tensor::zeros({count * M * N});
-    const int lda = ta ? M : K, ldb = tb ? K : N;
-    const double flops = 2.0 * count * M * N * K;
-    const int inner = std::max(1, static_cast<int>(2e8 / flops));  // ~1 ms of work per timed run
-    std::vector<double> rates;
-    for (int rep = -1; rep < reps; ++rep) {
-        const auto start = std::chrono::steady_clock::now();
-        for (int i = 0; i < inner; ++i)
-            gemm_batched(count, ta, tb, M, N, K, A.data(), lda, static_cast<long>(M) * K, B.data(), ldb,
-                         static_cast<long>(K) * N, C.data(), N, static_cast<long>(M) * N, false);
-        const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        if (rep >= 0) rates.push_back(flops * inner / s * 1e-9);
-    }
-    // The timed product is the right one: its last item against gemm_reference.
-    const long last_a = (count - 1L) * M * K, last_b = (count - 1L) * K * N, last_c = (count - 1L) * M * N;
-    std::vector<float> C_ref(static_cast<size_t>(M) * N);
-    gemm_reference(ta, tb, M, N, K, A.data() + last_a, lda, B.data() + last_b, ldb, C_ref.data(), N, false);
-    const std::vector<float> magnitude = product_magnitude(ta, tb, M, N, K, A.data() + last_a,
-                                                           static_cast<size_t>(M) * K, lda, B.data() + last_b,
-                                                           static_cast<size_t>(K) * N, ldb, N);
-    int bad = 0;
-    for (size_t at = 0; at < C_ref.size(); ++at) {
-        const double error = std::fabs(static_cast<double>(C.data()[last_c + at]) - C_ref[at]);
-        if (!(error <= rounding_allowance(K, magnitude[at]))) ++bad;
-    }
-    CHECK(bad == 0);
-    return {median(rates), *std::max_element(rates.begin(), rates.end())};
+// The value below which a share q of v lies (v not empty), by the nearest rank.
+double quantile(std::vector<double> v, double q) {
+    std::sort(v.begin(), v.end());
+    return v[static_cast<size_t>(q * static_cast<double>(v.size() - 1) + 0.5)];
 }
 
-// Times one batched product on `threads` threads and prints "label  median  % of peak  best  %
-// of peak  (peak P)". The machine may be shared: the peak is measured just before and just after,
-// and the product is compared with their mean. A peak under 80% of `threads` times the one-thread
-// peak measured at the start (`one_thread_peak`) means the host took part of a core meanwhile:
-// the line says so, since the percentages are then of a smaller machine.
-void print_rate(const char* label, int threads, int count, bool ta, bool tb, int M, int N, int K,
-                double one_thread_peak) {
-    const double peak_before = measure_fma_peak_gflops(threads);
-    omp_set_num_threads(threads);
-    const Rate r = gemm_gflops(count, ta, tb, M, N, K, 15);
-    const double peak = 0.5 * (peak_before + measure_fma_peak_gflops(threads));
-    const bool host_busy = peak < 0.8 * threads * one_thread_peak;
-    std::printf("  %-44s %6.1f %5.1f%%   best %6.1f %5.1f%%   (peak %.0f%s)\n", label, r.median,
-                100.0 * r.median / peak, r.best, 100.0 * r.best / peak, peak, host_busy ? ", host busy" : "");
+Tensor random_tensor(int n, Rng& rng) { return Tensor::from_values({n}, random_values(n, rng)); }
+
+constexpr int kThreadCounts[] = {1, 2};
+
+// One batched product to time: count items of C (M x N) = op(A) op(B). The operands are tensors,
+// as the matmul op's are: from the tensor allocator, so a big one is on huge pages and 64-byte
+// aligned (which lets a big batched C be streamed, see gemm.cpp). They are allocated once and
+// kept for the whole benchmark.
+struct TimedProduct {
+    std::string label;
+    int count;
+    bool ta, tb;
+    int M, N, K;
+    Tensor A, B, C;
+    std::vector<double> rates[2];  // GFLOP/s of each round, on kThreadCounts[0] and [1] threads
+
+    TimedProduct(std::string label_, int count_, bool ta_, bool tb_, int M_, int N_, int K_, Rng& rng)
+        : label(std::move(label_)), count(count_), ta(ta_), tb(tb_), M(M_), N(N_), K(K_),
+          A(random_tensor(count * M * K, rng)), B(random_tensor(count * K * N, rng)), C(Tensor::zeros({count * M * N})) {}
+
+    double flops() const { return 2.0 * count * M * N * K; }
+
+    void run() {
+        gemm_batched(count, ta, tb, M, N, K, A.data(), ta ? M : K, static_cast<long>(M) * K, B.data(), tb ? K : N,
+                     static_cast<long>(K) * N, C.data(), N, static_cast<long>(M) * N, false);
+    }
+
+    // GFLOP/s of one timed run (about 1 ms of work: the product `inner` times), after three
+    // untimed ones that bring the operands back into cache, as far as they fit, after the round's
+    // other products. One was not enough for attention's 96-item products, whose 6 to 9 MB come
+    // back from the shared L3: three pairs of runs, one and three alternated, read them at 63-82%
+    // of the peak on 1 thread with one and 75-89% with three; the other rows changed little.
+    double time_once() {
+        const int inner = std::max(1, static_cast<int>(2e8 / flops()));
+        for (int warm_up = 0; warm_up < 3; ++warm_up) run();
+        const auto start = std::chrono::steady_clock::now();
+        for (int i = 0; i < inner; ++i) run();
+        const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        return flops() * inner / s * 1e-9;
+    }
+
+    // The timed product is the right one: its last item against gemm_reference.
+    void check() const {
+        const long last_a = (count - 1L) * M * K, last_b = (count - 1L) * K * N, last_c = (count - 1L) * M * N;
+        const int lda = ta ? M : K, ldb = tb ? K : N;
+        std::vector<float> C_ref(static_cast<size_t>(M) * N);
+        gemm_reference(ta, tb, M, N, K, A.data() + last_a, lda, B.data() + last_b, ldb, C_ref.data(), N, false);
+        const std::vector<float> magnitude = product_magnitude(ta, tb, M, N, K, A.data() + last_a,
+                                                               static_cast<size_t>(M) * K, lda, B.data() + last_b,
+                                                               static_cast<size_t>(K) * N, ldb, N);
+        int bad = 0;
+        for (size_t at = 0; at < C_ref.size(); ++at) {
+            const double error = std::fabs(static_cast<double>(C.data()[last_c + at]) - C_ref[at]);
+            if (!(error <= rounding_allowance(K, magnitude[at]))) ++bad;
+        }
+        CHECK_MESSAGE(bad == 0, label);
+    }
+};
+
+// The FMA peaks measured during a benchmark, per thread count.
+struct Peaks {
+    std::vector<double> gflops[2];
+};
+
+// `rounds` rounds: each measures the FMA peak and times every product once, on 1 thread, then the
+// same on 2. Then checks each product's result.
+Peaks time_in_rounds(std::vector<TimedProduct>& products, int rounds) {
+    Peaks peaks;
+    for (int round = 0; round < rounds; ++round)
+        for (int t = 0; t < 2; ++t) {
+            peaks.gflops[t].push_back(measure_fma_peak_gflops(kThreadCounts[t]));
+            omp_set_num_threads(kThreadCounts[t]);
+            for (TimedProduct& p : products) p.rates[t].push_back(p.time_once());
+        }
+    for (const TimedProduct& p : products) p.check();
+    return peaks;
+}
+
+// Per thread count, a line per product: "label  median  % of peak  (quartiles %)  best  %". The
+// percentages are of the highest peak measured on as many threads.
+void print_rounds(const std::vector<TimedProduct>& products, const Peaks& peaks, int rounds) {
+    for (int t = 0; t < 2; ++t) {
+        const std::vector<double>& probes = peaks.gflops[t];
+        const double peak = *std::max_element(probes.begin(), probes.end());
+        std::printf("threads %d: GFLOP/s, median of %d rounds, %% of the highest FMA peak measured on %d "
+                    "(%.0f; its %d measurements %.0f to %.0f, median %.0f), quartiles, best\n",
+                    kThreadCounts[t], rounds, kThreadCounts[t], peak, rounds,
+                    *std::min_element(probes.begin(), probes.end()), peak, median(probes));
+        for (const TimedProduct& p : products) {
+            const std::vector<double>& r = p.rates[t];
+            const double best = *std::max_element(r.begin(), r.end());
+            std::printf("  %-44s %6.1f %5.1f%%   (%5.1f-%5.1f%%)   best %6.1f %5.1f%%\n", p.label.c_str(), median(r),
+                        100.0 * median(r) / peak, 100.0 * quantile(r, 0.25) / peak, 100.0 * quantile(r, 0.75) / peak,
+                        best, 100.0 * best / peak);
+        }
+    }
+}
+
+// Times the products in kRounds rounds, checks them and prints the table.
+void benchmark_in_rounds(std::vector<TimedProduct>& products) {
+    constexpr int kRounds = 21;
+    print_rounds(products, time_in_rounds(products, kRounds), kRounds);
 }
 }  // namespace
 
@@ -586,14 +654,12 @@ TEST_CASE("gemm: benchmark on the small preset's training shapes" * doctest::ski
         {"attn p v, dS k       96 x 128x128 @ 128x32", 96, false, false, 128, 32, 128},
         {"attn p^T dO, dS^T q  96 x (128x128)^T @ 128x32", 96, true, false, 128, 32, 128},
     };
+    Rng rng(1);
+    std::vector<TimedProduct> products;
+    products.reserve(std::size(cases));
+    for (const Case& c : cases) products.emplace_back(c.what, c.count, c.ta, c.tb, c.M, c.N, c.K, rng);
     std::printf("kernel: %s\n", gemm_kernel_name());
-    const double one_thread_peak = measure_fma_peak_gflops(1);
-    for (int threads : {1, 2}) {
-        std::printf("threads %d: GFLOP/s median and best of 15 runs, %% of the FMA peak measured around each\n",
-                    threads);
-        for (const Case& c : cases)
-            print_rate(c.what, threads, c.count, c.ta, c.tb, c.M, c.N, c.K, one_thread_peak);
-    }
+    benchmark_in_rounds(products);
 }
 
 // Why attention's q k^T reads lower in the benchmark above than the other products: how much of
@@ -611,13 +677,15 @@ TEST_CASE("gemm: attention's q k^T by the number of items (skipped: a benchmark)
     ThreadCountGuard guard;
     constexpr int T = 128, hd = 32;
     constexpr double kMegabytesPerItem = (2.0 * T * hd + T * T) * sizeof(float) / (1 << 20);
-    std::printf("attn q k^T, count x 128x32 @ (128x32)^T: GFLOP/s median and best of 15 runs, %% of the FMA peak\n");
-    const double one_thread_peak = measure_fma_peak_gflops(1);
-    for (int threads : {1, 2})
-        for (int count : {6, 12, 24, 48, 96, 192, 768}) {
-            char label[64];
-            std::snprintf(label, sizeof label, "threads %d  %3d items  %5.2f MB", threads, count,
-                          count * kMegabytesPerItem);
-            print_rate(label, threads, count, false, true, T, T, hd, one_thread_peak);
-        }
+    Rng rng(1);
+    std::vector<TimedProduct> products;
+    const int counts[] = {6, 12, 24, 48, 96, 192, 768};
+    products.reserve(std::size(counts));
+    for (int count : counts) {
+        char label[64];
+        std::snprintf(label, sizeof label, "%3d items  %5.2f MB", count, count * kMegabytesPerItem);
+        products.emplace_back(label, count, false, true, T, T, hd, rng);
+    }
+    std::printf("attn q k^T, count x 128x32 @ (128x32)^T\n");
+    benchmark_in_rounds(products);
 }
