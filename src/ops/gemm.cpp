@@ -608,10 +608,21 @@ thread_local Scratch t_packed_a_slices;  // a transposed A's slices, owned by th
 // and dealt out MR floats to each row panel. (Packed panel by panel, each panel read MR floats
 // from each of kc rows M floats apart; the prefetcher followed that badly, and the packing took
 // a quarter of the time of X^T dY, the weight gradients.) Layout: slice s (rows pc0 + s slice..),
-// row panel ip, row k of the slice: dst[s * M_panels + ip * kc * MR + k * MR + r], with
-// M_panels = a_slice_floats(row_panels, MR, slice) = row_panels * slice * MR floats per whole
-// slice; a short last slice has the same stride.
-long a_slice_floats(int row_panels, int mr, int slice) { return static_cast<long>(row_panels) * slice * mr; }
+// row panel ip, row k of the slice: dst[s * M_panels + ip * a_panel_floats(kc, MR) + k * MR + r],
+// with M_panels = a_slice_floats(row_panels, MR, slice) floats per whole slice; a short last
+// slice has the same stride.
+// The panels are a cache line more than kc * MR floats apart. Each row of A writes MR floats (48
+// bytes) to every panel in turn, and a line of a panel is completed only by the next row; panels
+// exactly 12 KB apart (kc = 256, MR = 12) would all fall on the same L1 sets, 16 of them (M =
+// 192) against 8 ways, and evict each other's half-written lines between two rows. The gap moves
+// each panel to the next sets. make gemm-ab REV=8f098a2 on Zen 4: X^T dY with 192 x 192 1.03x
+// as fast on 1 and on 2 threads, the other weight gradients 1.00-1.01x; packing A took 3.4% of
+// the samples instead of 5.1% (perf record, 192 x 192, both versions in one program); small
+// steps 1.002-1.006x, within the noise (experiments/results/speed/a-panel-gap-8f098a2.md). B's
+// panels need no gap: each of its rows writes whole lines (32 floats) to every panel, and packing
+// B took as long with one.
+long a_panel_floats(int kc, int mr) { return static_cast<long>(kc) * mr + 16; }
+long a_slice_floats(int row_panels, int mr, int slice) { return row_panels * a_panel_floats(slice, mr); }
 
 template <int MR>
 void pack_a_slices(const float* A, long lda, int M, int pc0, int pc_end, int slice, float* dst, bool parallel) {
@@ -623,7 +634,7 @@ void pack_a_slices(const float* A, long lda, int M, int pc0, int pc_end, int sli
         const float* src = A + static_cast<long>(pc0 + kk) * lda;
         float* row_k = dst + s * slice_stride + static_cast<long>(k) * MR;  // row k of the slice, panel 0
         for (int ip = 0; ip < row_panels; ++ip)
-            copy_a_row<MR>(src + ip * MR, std::min(MR, M - ip * MR), row_k + static_cast<long>(ip) * kc * MR);
+            copy_a_row<MR>(src + ip * MR, std::min(MR, M - ip * MR), row_k + ip * a_panel_floats(kc, MR));
     });
 }
 
@@ -686,7 +697,7 @@ void gemm_tiled(bool trans_a, bool trans_b, int M, int N, int K, const float* A,
                 long a_ld = lda;
                 if (a_slices) {
                     a = a_slices + (pc - pc0) / slice * a_slice_floats(row_panels, MR, slice) +
-                        static_cast<long>(ip) * kc * MR;
+                        ip * a_panel_floats(kc, MR);
                     a_ld = MR;
                 } else if (pack_a) {
                     float* panel = t_packed_a.get(static_cast<size_t>(MR) * kc);
