@@ -536,7 +536,8 @@ struct TimedProduct {
 
     TimedProduct(std::string label_, int count_, bool ta_, bool tb_, int M_, int N_, int K_, Rng& rng)
         : label(std::move(label_)), count(count_), ta(ta_), tb(tb_), M(M_), N(N_), K(K_),
-          A(random_tensor(count * M * K, rng)), B(random_tensor(count * K * N, rng)), C(Tensor::zeros({count * M * N})) {}
+          A(random_tensor(count * M * K, rng)), B(random_tensor(count * K * N, rng)),
+          C(Tensor::zeros({count * M * N})) {}
 
     double flops() const { return 2.0 * count * M * N * K; }
 
