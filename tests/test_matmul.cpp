@@ -22,6 +22,7 @@
 #include <iterator>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "glulab/gemm.h"
@@ -507,20 +508,17 @@ TEST_CASE("matmul: backward accumulates, and is bit-identical with 1 and 2 threa
 // and 11 of the 36 rows under 80% of the peak with the runs of each row back to back, against
 // 0, 0 and 1 in rounds (experiments/results/speed/rounds-127e4c2.md).
 namespace {
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-}
-
 // The value below which a share q of v lies (v not empty), by the nearest rank.
 double quantile(std::vector<double> v, double q) {
     std::sort(v.begin(), v.end());
     return v[static_cast<size_t>(q * static_cast<double>(v.size() - 1) + 0.5)];
 }
+double median(std::vector<double> v) { return quantile(std::move(v), 0.5); }
 
 Tensor random_tensor(int n, Rng& rng) { return Tensor::from_values({n}, random_values(n, rng)); }
 
 constexpr int kThreadCounts[] = {1, 2};
+constexpr size_t kSettings = std::size(kThreadCounts);
 
 // One batched product to time: count items of C (M x N) = op(A) op(B). The operands are tensors,
 // as the matmul op's are: from the tensor allocator, so a big one is on huge pages and 64-byte
@@ -532,7 +530,7 @@ struct TimedProduct {
     bool ta, tb;
     int M, N, K;
     Tensor A, B, C;
-    std::vector<double> rates[2];  // GFLOP/s of each round, on kThreadCounts[0] and [1] threads
+    std::vector<double> rates[kSettings];  // GFLOP/s of each round, on each of kThreadCounts' threads
 
     TimedProduct(std::string label_, int count_, bool ta_, bool tb_, int M_, int N_, int K_, Rng& rng)
         : label(std::move(label_)), count(count_), ta(ta_), tb(tb_), M(M_), N(N_), K(K_),
@@ -580,15 +578,15 @@ struct TimedProduct {
 
 // The FMA peaks measured during a benchmark, per thread count.
 struct Peaks {
-    std::vector<double> gflops[2];
+    std::vector<double> gflops[kSettings];
 };
 
-// `rounds` rounds: each measures the FMA peak and times every product once, on 1 thread, then the
-// same on 2. Then checks each product's result.
+// `rounds` rounds: each measures the FMA peak and times every product once on 1 thread, then the
+// same on 2 (kThreadCounts). Then checks each product's result.
 Peaks time_in_rounds(std::vector<TimedProduct>& products, int rounds) {
     Peaks peaks;
     for (int round = 0; round < rounds; ++round)
-        for (int t = 0; t < 2; ++t) {
+        for (size_t t = 0; t < kSettings; ++t) {
             peaks.gflops[t].push_back(measure_fma_peak_gflops(kThreadCounts[t]));
             omp_set_num_threads(kThreadCounts[t]);
             for (TimedProduct& p : products) p.rates[t].push_back(p.time_once());
@@ -599,9 +597,10 @@ Peaks time_in_rounds(std::vector<TimedProduct>& products, int rounds) {
 
 // Per thread count, a line per product: "label  median  % of peak  (quartiles %)  best  %". The
 // percentages are of the highest peak measured on as many threads.
-void print_rounds(const std::vector<TimedProduct>& products, const Peaks& peaks, int rounds) {
-    for (int t = 0; t < 2; ++t) {
-        const std::vector<double>& probes = peaks.gflops[t];
+void print_rounds(const std::vector<TimedProduct>& products, const Peaks& peaks) {
+    for (size_t t = 0; t < kSettings; ++t) {
+        const std::vector<double>& probes = peaks.gflops[t];  // one per round
+        const int rounds = static_cast<int>(probes.size());
         const double peak = *std::max_element(probes.begin(), probes.end());
         std::printf("threads %d: GFLOP/s, median of %d rounds, %% of the highest FMA peak measured on %d "
                     "(%.0f; its %d measurements %.0f to %.0f, median %.0f), quartiles, best\n",
@@ -617,11 +616,8 @@ void print_rounds(const std::vector<TimedProduct>& products, const Peaks& peaks,
     }
 }
 
-// Times the products in kRounds rounds, checks them and prints the table.
-void benchmark_in_rounds(std::vector<TimedProduct>& products) {
-    constexpr int kRounds = 21;
-    print_rounds(products, time_in_rounds(products, kRounds), kRounds);
-}
+// Times the products in 21 rounds, checks them and prints the table.
+void benchmark_in_rounds(std::vector<TimedProduct>& products) { print_rounds(products, time_in_rounds(products, 21)); }
 }  // namespace
 
 TEST_CASE("gemm: benchmark on the small preset's training shapes" * doctest::skip()) {
