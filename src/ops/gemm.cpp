@@ -77,12 +77,13 @@
 // bringing A and C from L3 (with A and C kept in cache, x W gains 10-17%) and, in attention, to its
 // (T x T) operands (6 MB per layer), which come from memory. On an AMD EPYC
 // (Zen 4, 118 GFLOP/s per core), where the micro-kernel is at 0.98-0.99 of the peak, the same
-// benchmark read x W and dY W^T 73-85% on one core, X^T dY 76-84%, attention 46-65% (README,
-// "On the AMD EPYC"): there the gap is in feeding the kernel (packing, barriers, memory), and for
-// attention's 32-step sums (q k^T) also in the kernel's own cost per tile, its stores and C
-// requests: 0.88-0.90 of the peak alone at kc = 32 (make kernel-alone KC=32), 0.98 at 192. From
-// memory q k^T waits on latency, not bandwidth: make bandwidth streams its mix of reads and stores
-// fast enough for 96-105% of the peak (experiments/results/speed/bandwidth-9071f87.md).
+// benchmark read x W and dY W^T 73-85% on one core, X^T dY 76-84%, attention 46-65% in session 14
+// (the later sessions' runs: experiments/results/speed/history.md): there the gap is in feeding the
+// kernel (packing, barriers, memory), and for attention's 32-step sums (q k^T) also in the
+// kernel's own cost per tile, its stores and C requests: 0.88-0.90 of the peak alone at kc = 32
+// (make kernel-alone KC=32), 0.98 at 192. From memory q k^T waits on latency, not bandwidth: make
+// bandwidth streams its mix of reads and stores fast enough for 96-105% of the peak
+// (experiments/results/speed/bandwidth-9071f87.md).
 //
 // Determinism: every element of C is summed by one thread, k = 0, 1, ..., K-1 within each slice
 // and the slices in order (a chunked sum: each chunk so, then the chunks in order); the block
