@@ -1,6 +1,6 @@
 #!/bin/sh
-# attention_split.sh — inside a training step, how much of causal_attention's time is gemm's
-# products and how much the rest (the softmax and its backward, zeroing, bookkeeping)?
+# attention_split.sh — inside a training step, how much of causal_attention's time is its products
+# and how much the rest (the softmax and its backward, zeroing, bookkeeping)?
 #
 # usage: experiments/attention_split.sh [PRESET] [FFN] [THREADS] [STEPS]   (default small swiglu 2 20)
 #
@@ -8,7 +8,8 @@
 # chains to tell which gemm calls attention made, so this builds a copy of glulab with frame
 # pointers (in /tmp/glulab-frame-pointers) and records `glulab bench` with -g. A sample counts
 # for attention when causal_attention is on its chain (the forward's OpenMP body and the
-# backward's closure both carry the name), and for its products when gemm is on it too. Samples
+# backward's closure both carry the name), and for its products when gemm is on it too, or, for
+# heads of at most 16 floats (tiny), the direct path's tiles and packing (attention.cpp). Samples
 # in the kernel's page clearing are left out: they are the first steps' new pages (this VM backs
 # memory lazily), which the bench's median over later steps does not see.
 set -eu
@@ -42,12 +43,12 @@ perf script -i "$out/perf.data" -F tid,ip,sym 2>/dev/null | awk '
         frame = $0
         if (leaf == "") { leaf = frame; if (frame ~ /clear_page/) fault = 1 }
         if (frame ~ /causal_attention/) attention = 1
-        if (frame ~ /gemm|micro_kernel|short_sum_row_panel|transpose_16x16|pack_/) product = 1
+        if (frame ~ /gemm|micro_kernel|short_sum_row_panel|transpose_16x16|pack_|product_rows|tile_product|_times_/) product = 1
     }
     END {
         finish()
         printf "samples %d; under causal_attention %d (%.1f%%), of which page clearing %d, left out\n", total, n + faults, 100 * (n + faults) / total, faults
-        printf "of the other %d: gemm (products) %.1f%%, softmax and its backward %.1f%%, the rest %.1f%%\n", n, 100 * products / n, 100 * softmax / n, 100 * other / n
+        printf "of the other %d: products (gemm, or the direct path) %.1f%%, softmax and its backward %.1f%%, the rest %.1f%%\n", n, 100 * products / n, 100 * softmax / n, 100 * other / n
     }'
 grep "^glulab bench\|^  [0-9] thread\|^step time\|^throughput\|^causal_attention" "$out/bench.txt"
 rm -rf "$out"
