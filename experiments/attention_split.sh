@@ -12,6 +12,13 @@
 # heads of at most 16 floats (tiny), the direct path's tiles and packing (attention.cpp). Samples
 # in the kernel's page clearing are left out: they are the first steps' new pages (this VM backs
 # memory lazily), which the bench's median over later steps does not see.
+# On the gemm path the products' samples are split further by the code they stop in, which
+# tells the three kinds of product apart (each a third of the computed FLOPs, attention.cpp):
+#   S^T = k q^T and dP^T = v dO^T   sums of hd terms: short_sum_row_panel, and the transposes of
+#                                   q and dO packed as B (transpose_16x16, pack_b_*)
+#   O = P v and dq = dS k           A = P^T or dS^T read transposed: micro_kernel<.., true, ..>
+#   dk = dS^T q and dv = P^T dO     A = dS^T or P^T read by rows: micro_kernel<.., false, ..>
+# and other (gemm's loops and calls; the direct path's tiles, on tiny).
 set -eu
 preset=${1:-small}
 ffn=${2:-swiglu}
@@ -30,7 +37,13 @@ perf script -i "$out/perf.data" -F tid,ip,sym 2>/dev/null | awk '
         total++
         if (attention && !fault) {
             n++
-            if (product) products++
+            if (product) {
+                products++
+                if (leaf ~ /short_sum|transpose_16x16|pack_b/) kind["S^T, dP^T"]++
+                else if (leaf ~ /micro_kernel<[0-9]+, true/) kind["O, dq"]++
+                else if (leaf ~ /micro_kernel<[0-9]+, false/) kind["dk, dv"]++
+                else kind["other"]++
+            }
             else if (leaf ~ /softmax/) softmax++
             else other++
         }
@@ -49,6 +62,9 @@ perf script -i "$out/perf.data" -F tid,ip,sym 2>/dev/null | awk '
         finish()
         printf "samples %d; under causal_attention %d (%.1f%%), of which page clearing %d, left out\n", total, n + faults, 100 * (n + faults) / total, faults
         printf "of the other %d: products (gemm, or the direct path) %.1f%%, softmax and its backward %.1f%%, the rest %.1f%%\n", n, 100 * products / n, 100 * softmax / n, 100 * other / n
+        printf "the products by kind (%d samples):", products
+        split("S^T, dP^T|O, dq|dk, dv|other", kinds, "|")
+        for (i = 1; i <= 4; i++) printf " %s %.1f%%%s", kinds[i], 100 * kind[kinds[i]] / products, i < 4 ? ";" : "\n"
     }'
 grep "^glulab bench\|^  [0-9] thread\|^step time\|^throughput\|^causal_attention" "$out/bench.txt"
 rm -rf "$out"

@@ -42,3 +42,38 @@ TEST_CASE("readme: every file and function the guided reading names exists") {
     CHECK(files >= 20);
     CHECK(functions >= 25);
 }
+
+// The README's result section is the committed sweep's report, not a copy that can drift from it:
+// `glulab report` run again on the committed run folders gives the committed table.md byte for
+// byte, every row and bullet of that table is in the README, and the README names the commit
+// the sweep ran at (environment.txt). Replacing the sweep without the README fails here.
+TEST_CASE("readme: the result table is the report of the committed sweep") {
+    const std::string folder = "experiments/results/small";
+    const std::string committed = slurp(folder + "/table.md");
+    REQUIRE(committed.rfind("# ", 0) == 0);
+    const std::string title = committed.substr(2, committed.find('\n') - 2);
+    glulab::testing::TempDir tmp("readme");
+    const auto r = glulab::testing::run_glulab(
+        "report " + folder + " --out " + tmp.path.string() + " --title '" + title + "'", tmp);
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    CHECK(slurp(tmp.file("table.md")) == committed);
+
+    const std::string readme = slurp("README.md");
+    std::istringstream table(committed);
+    std::string line;
+    int rows = 0;
+    while (std::getline(table, line)) {
+        if (line.rfind("| ", 0) != 0 && line.rfind("- **", 0) != 0) continue;
+        INFO(line);
+        CHECK(readme.find(line) != std::string::npos);
+        ++rows;
+    }
+    CHECK(rows == 1 + 8 + 3);  // header, eight variants, three bullets
+
+    const std::string environment = slurp(folder + "/environment.txt");
+    const std::string prefix = "commit:   ";
+    REQUIRE(environment.rfind(prefix, 0) == 0);
+    const std::string commit = environment.substr(prefix.size(), 7);
+    INFO("the README should name the sweep's commit " << commit);
+    CHECK(readme.find("at commit " + commit) != std::string::npos);
+}
