@@ -45,7 +45,15 @@ struct TempDir {
     std::string file(const std::string& name) const { return (path / name).string(); }
 };
 
-// `args` is appended to the binary's path as shell words (quote them yourself if needed).
+// `text` as one shell word, whatever it holds: in single quotes, each ' written as '\''.
+inline std::string shell_word(const std::string& text) {
+    std::string word = "'";
+    for (char ch : text) word += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
+    return word + "'";
+}
+
+// `args` is appended to the binary's path as shell words (quote them yourself if needed, e.g.
+// with shell_word).
 inline RunResult run_glulab(const std::string& args, const TempDir& dir) {
     const std::string out = dir.file("stdout.txt"), err = dir.file("stderr.txt");
     const std::string cmd = glulab_binary() + " " + args + " >" + out + " 2>" + err + " </dev/null";

@@ -121,3 +121,13 @@ TEST_CASE("cli: bad input ends with one clear error line and a non-zero exit") {
     // The damaged files never replaced the good checkpoint.
     CHECK(run_glulab("eval --ckpt " + good + " --data " + corpus, dir).exit_code == 0);
 }
+
+// shell_word (cli_runner.h) hands any text to the command as one argument, quotes and all: the
+// error names the value exactly as given.
+TEST_CASE("cli: a value quoted with shell_word reaches the command whole") {
+    TempDir dir("shell-word");
+    const std::string value = "it's \"x\" $HOME `pwd` a\\b";
+    const RunResult r = run_glulab("train --preset " + shell_word(value), dir);
+    CHECK(r.exit_code != 0);
+    CHECK(r.err.find("unknown preset '" + value + "'") != std::string::npos);
+}

@@ -54,7 +54,7 @@ TEST_CASE("readme: the result table is the report of the committed sweep") {
     const std::string title = committed.substr(2, committed.find('\n') - 2);
     glulab::testing::TempDir tmp("readme");
     const auto r = glulab::testing::run_glulab(
-        "report " + folder + " --out " + tmp.path.string() + " --title '" + title + "'", tmp);
+        "report " + folder + " --out " + tmp.path.string() + " --title " + glulab::testing::shell_word(title), tmp);
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);
     CHECK(slurp(tmp.file("table.md")) == committed);
 
