@@ -27,6 +27,7 @@
 
 #include "glulab/gemm.h"
 #include "glulab/ops.h"
+#include "glulab/stats.h"
 #include "gradcheck.h"
 #include "thread_count.h"
 
@@ -508,13 +509,6 @@ TEST_CASE("matmul: backward accumulates, and is bit-identical with 1 and 2 threa
 // and 11 of the 36 rows under 80% of the peak with the runs of each row back to back, against
 // 0, 0 and 1 in rounds (experiments/results/speed/rounds-127e4c2.md).
 namespace {
-// The value below which a share q of v lies (v not empty), by the nearest rank.
-double quantile(std::vector<double> v, double q) {
-    std::sort(v.begin(), v.end());
-    return v[static_cast<size_t>(q * static_cast<double>(v.size() - 1) + 0.5)];
-}
-double median(std::vector<double> v) { return quantile(std::move(v), 0.5); }
-
 Tensor random_tensor(int n, Rng& rng) { return Tensor::from_values({n}, random_values(n, rng)); }
 
 constexpr int kThreadCounts[] = {1, 2};
@@ -605,13 +599,13 @@ void print_rounds(const std::vector<TimedProduct>& products, const Peaks& peaks)
         std::printf("threads %d: GFLOP/s, median of %d rounds, %% of the highest FMA peak measured on %d "
                     "(%.0f; its %d measurements %.0f to %.0f, median %.0f), quartiles, best\n",
                     kThreadCounts[t], rounds, kThreadCounts[t], peak, rounds,
-                    *std::min_element(probes.begin(), probes.end()), peak, median(probes));
+                    *std::min_element(probes.begin(), probes.end()), peak, stats::median(probes));
         for (const TimedProduct& p : products) {
             const std::vector<double>& r = p.rates[t];
-            const double best = *std::max_element(r.begin(), r.end());
-            std::printf("  %-44s %6.1f %5.1f%%   (%5.1f-%5.1f%%)   best %6.1f %5.1f%%\n", p.label.c_str(), median(r),
-                        100.0 * median(r) / peak, 100.0 * quantile(r, 0.25) / peak, 100.0 * quantile(r, 0.75) / peak,
-                        best, 100.0 * best / peak);
+            const double best = *std::max_element(r.begin(), r.end()), middle = stats::median(r);
+            std::printf("  %-44s %6.1f %5.1f%%   (%5.1f-%5.1f%%)   best %6.1f %5.1f%%\n", p.label.c_str(), middle,
+                        100.0 * middle / peak, 100.0 * stats::quantile(r, 0.25) / peak,
+                        100.0 * stats::quantile(r, 0.75) / peak, best, 100.0 * best / peak);
         }
     }
 }

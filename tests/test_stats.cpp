@@ -19,6 +19,18 @@ TEST_CASE("stats: mean and sample standard deviation") {
     CHECK(sample_std({1.5, 1.5, 1.5}) == 0.0);
 }
 
+TEST_CASE("stats: quantiles and the median, in any order of the sample") {
+    const std::vector<double> odd = {9, 1, 5, 3, 7};  // sorted 1 3 5 7 9
+    CHECK(median(odd) == 5.0);
+    CHECK(quantile(odd, 0.25) == 3.0);  // rank 1 exactly
+    CHECK(quantile(odd, 0.0) == 1.0);
+    CHECK(quantile(odd, 1.0) == 9.0);
+    CHECK(quantile(odd, 0.1) == Approx(1.8));  // rank 0.4: between 1 and 3
+    CHECK(median({4, 1, 3, 2}) == 2.5);        // the mean of the two middle values
+    CHECK(median({6.0}) == 6.0);
+    CHECK(std::isnan(median({})));
+}
+
 TEST_CASE("stats: t quantiles match the printed table") {
     // Two-sided 95% (p = 0.975) critical values from any t table, to the digits printed there.
     struct Row { double df, t; };

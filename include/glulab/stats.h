@@ -14,6 +14,11 @@ namespace glulab::stats {
 double mean(const std::vector<double>& x);
 // Sample standard deviation (n - 1 in the denominator); NaN for fewer than two values.
 double sample_std(const std::vector<double>& x);
+// The q-quantile, 0 <= q <= 1, interpolated linearly between the two nearest order statistics
+// (rank q (n - 1), counted from 0); NaN for an empty sample. median(x) = quantile(x, 0.5): the
+// middle value, or the mean of the two middle ones.
+double quantile(std::vector<double> x, double q);
+double median(std::vector<double> x);
 
 // The p-quantile of Student's t distribution with df > 0 degrees of freedom (df may be
 // fractional, as Welch's is); 0 < p < 1. t_quantile(0.975, 10) = 2.228...

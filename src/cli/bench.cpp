@@ -37,6 +37,7 @@
 #include "glulab/options.h"
 #include "glulab/profile.h"
 #include "glulab/rng.h"
+#include "glulab/stats.h"
 #include "glulab/train.h"
 
 namespace glulab {
@@ -73,12 +74,6 @@ const CommandSpec& bench_spec() {
           "measured now"}},
         ""};
     return spec;
-}
-
-double median(std::vector<double> x) {
-    std::sort(x.begin(), x.end());
-    const size_t n = x.size();
-    return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
 }
 
 struct BenchRun {
@@ -177,7 +172,7 @@ int cmd_bench(const Args& args) {
         const double peak = std::max(peak_before, peak_after);
         const Memory memory = memory_needed(model);
 
-        const double step_s = median(run.step_s);
+        const double step_s = stats::median(run.step_s);
         const double tokens_per_step = static_cast<double>(batch) * config.ctx;
         const double tokens_per_sec = tokens_per_step / step_s;
         const double flops_per_token = model_flops_per_token(model);

@@ -132,6 +132,7 @@ constexpr int kNC = 768;  // block of columns: the packed B block (KC x NC) fits
 constexpr int kBBudget = 256 * 1024;  // floats (1 MB): packed B of a group of slices, see the top
 constexpr int kShortRow = 64;         // floats: sums this short take short_sum_row_panel
 constexpr int kVector = kNR / 2;      // floats per vector register
+constexpr int kLineFloats = 16;       // floats per 64-byte cache line
 
 // The wide register tile, kWideMR x kWideNR. Every product uses kMR x kNR tiles, except one whose
 // N is a multiple of 48 but not of kNR (the tiny preset's d = 48: the products with N = d). With
@@ -168,7 +169,7 @@ int slice_length(int K, int N) {
     const long block = static_cast<long>(K) * std::min(N, kNC);
     if (block > kBBudget) return kKC;
     if (K <= 2 * kKC) return K;
-    if (K <= 3 * kKC) return ((K + 1) / 2 + 15) / 16 * 16;
+    if (K <= 3 * kKC) return ((K + 1) / 2 + kLineFloats - 1) / kLineFloats * kLineFloats;
     return kKC;
 }
 
@@ -196,7 +197,7 @@ void for_range(int n, bool parallel, Body body) {
 // faults and changes no result.
 inline void prefetch_c_tile(int rows, int cols, const float* c, long ldc) {
     for (int r = 0; r < rows; ++r)
-        for (int j = 0; j < cols; j += 16) __builtin_prefetch(c + r * ldc + j, 1, 3);
+        for (int j = 0; j < cols; j += kLineFloats) __builtin_prefetch(c + r * ldc + j, 1, 3);
 }
 
 // Asks for the cache lines of the A block A[i0:i0+rows, pc:pc+kc] (A stored M x K), a share at a
@@ -217,12 +218,12 @@ class ABlockPrefetch {
 public:
     // The block of the next call, to be asked for in `shares` shares; rows = 0: nothing to ask.
     ABlockPrefetch(const float* A, long lda, int i0, int rows, int pc, int kc, int shares)
-        : first_(A + pc), lda_(lda), end_row_(i0 + rows), lines_per_row_((kc + 15) / 16),
+        : first_(A + pc), lda_(lda), end_row_(i0 + rows), lines_per_row_((kc + kLineFloats - 1) / kLineFloats),
           per_share_((rows * lines_per_row_ + shares - 1) / shares), row_(i0) {}
 
     void next_share() {
         for (int n = 0; n < per_share_ && row_ < end_row_; ++n) {
-            __builtin_prefetch(first_ + row_ * lda_ + line_ * 16, 0, 2);
+            __builtin_prefetch(first_ + row_ * lda_ + line_ * kLineFloats, 0, 2);
             if (++line_ == lines_per_row_) line_ = 0, ++row_;
         }
     }
@@ -259,7 +260,8 @@ constexpr double kStreamBytes = 4 << 20;
 // than one B panel: short_rows in gemm_tiled); other tiles of such a call are stored as usual.
 bool streams_output(int count, int M, int N, int K, const float* C, long ldc, long stride_c, bool accumulate) {
 #if defined(__AVX2__) || defined(__AVX512F__)
-    const bool aligned = reinterpret_cast<std::uintptr_t>(C) % 64 == 0 && ldc % 16 == 0 && stride_c % 16 == 0;
+    const bool aligned = reinterpret_cast<std::uintptr_t>(C) % 64 == 0 && ldc % kLineFloats == 0 &&
+                         stride_c % kLineFloats == 0;
     return !accumulate && K <= kShortRow && static_cast<double>(count) * M * N * sizeof(float) >= kStreamBytes &&
            aligned;
 #else
@@ -591,7 +593,7 @@ long pack_a_panel(bool trans_a, const float* A, long lda, int i0, int rows, int 
 class Scratch {
 public:
     float* get(size_t n) {
-        if (buf_.size() < n + 16) buf_.resize(n + 16);
+        if (buf_.size() < n + kLineFloats) buf_.resize(n + kLineFloats);  // room to align the start
         void* p = buf_.data();
         size_t space = buf_.size() * sizeof(float);
         return static_cast<float*>(std::align(64, n * sizeof(float), p, space));
@@ -622,7 +624,7 @@ thread_local Scratch t_packed_a_slices;  // a transposed A's slices, owned by th
 // steps 1.002-1.006x, within the noise (experiments/results/speed/a-panel-gap-8f098a2.md). B's
 // panels need no gap: each of its rows writes whole lines (32 floats) to every panel, and packing
 // B took as long with one.
-long a_panel_floats(int kc, int mr) { return static_cast<long>(kc) * mr + 16; }
+long a_panel_floats(int kc, int mr) { return static_cast<long>(kc) * mr + kLineFloats; }
 long a_slice_floats(int row_panels, int mr, int slice) { return row_panels * a_panel_floats(slice, mr); }
 
 template <int MR>

@@ -10,9 +10,11 @@
 // only needs intervals, and says in words that eight variants are being compared.
 #include "glulab/stats.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
+#include <utility>
 
 namespace glulab::stats {
 
@@ -36,6 +38,17 @@ double sample_std(const std::vector<double>& x) {
     for (double v : x) ss += (v - m) * (v - m);
     return std::sqrt(ss / static_cast<double>(x.size() - 1));
 }
+
+double quantile(std::vector<double> x, double q) {
+    if (x.empty()) return kNaN;
+    std::sort(x.begin(), x.end());
+    const double rank = q * static_cast<double>(x.size() - 1);
+    const size_t below = static_cast<size_t>(rank);
+    if (below + 1 >= x.size()) return x.back();
+    return x[below] + (rank - static_cast<double>(below)) * (x[below + 1] - x[below]);
+}
+
+double median(std::vector<double> x) { return quantile(std::move(x), 0.5); }
 
 // ---- Student's t via the regularized incomplete beta function ----
 
